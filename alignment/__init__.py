@@ -1,0 +1,1 @@
+"""rayopt.alignment — see its issue; filled in by its own work."""

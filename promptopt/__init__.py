@@ -1,0 +1,1 @@
+"""rayopt.promptopt — see its issue; filled in by its own work."""

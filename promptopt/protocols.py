@@ -1,0 +1,102 @@
+"""The small types the optimizers share: scorer, per-example outcome, results, budget.
+
+OPRO and ProTeGi take a :class:`Scorer` (how good is an instruction on these examples), LLMs
+from :mod:`serving.protocols`, an ``on_event`` callback and, optionally, a
+:class:`UsageMeter`. Nothing here imports ``ray``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from promptopt.task import Example
+from serving.protocols import Usage
+
+Event = dict[str, Any]
+EventSink = Callable[[Event], None]
+
+
+class BudgetExceeded(RuntimeError):
+    """Raised by a budget ledger when the run has spent its LLM calls or tokens.
+
+    Optimizers stop cleanly on it (and on whatever else is passed as ``stop_on``) and
+    return what they have. This is promptopt's own type so the algorithm code has no
+    dependency on the client; pass ``stop_on=(serving.client.BudgetExceeded,)`` to stop on
+    the client's (or make this name an alias of it once the client lands).
+    """
+
+
+@runtime_checkable
+class UsageMeter(Protocol):
+    """Anything that reports how much the run has spent so far (the client's ledger)."""
+
+    def used(self) -> Usage: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one instruction on one example.
+
+    Attributes:
+        example_id: :attr:`promptopt.task.Example.id`.
+        correct: whether the extracted answer matches the gold answer.
+        output: the model's full output text.
+        prediction: the extracted number, or ``None`` when the output has none.
+    """
+
+    example_id: str
+    correct: bool
+    output: str = ""
+    prediction: float | None = None
+
+
+@runtime_checkable
+class Scorer(Protocol):
+    """Scores an instruction on examples, one :class:`Outcome` per example, in order."""
+
+    def score(self, instruction: str, examples: Sequence[Example]) -> list[Outcome]: ...
+
+
+def mean_correct(outcomes: Sequence[Outcome]) -> float:
+    """The fraction of correct outcomes (0.0 for none)."""
+    return sum(o.correct for o in outcomes) / len(outcomes) if outcomes else 0.0
+
+
+@dataclass(frozen=True)
+class ScoredInstruction:
+    """An instruction with a score and where the score came from.
+
+    Attributes:
+        instruction: the full instruction text.
+        score: accuracy in [0, 1] (for ProTeGi's bandits, the running estimate).
+        n: number of example evaluations behind ``score``.
+        step: the optimization step that produced it (0: the initial instructions).
+        source: ``"initial"``, ``"generated"`` (OPRO), ``"minibatch"``, ``"bandit"`` (ProTeGi).
+    """
+
+    instruction: str
+    score: float
+    n: int
+    step: int
+    source: str = ""
+
+
+@dataclass
+class OptimizationResult:
+    """What an optimizer returns, complete or stopped by the budget.
+
+    Attributes:
+        best: the best-scored instruction, ``None`` when nothing was scored.
+        final: OPRO: the top instructions, best first; ProTeGi: the last beam, best first.
+        history: every score in the order it was obtained.
+        steps_completed: optimization steps fully done.
+        stopped: ``None`` when all steps ran, else why the run stopped (e.g. the budget).
+    """
+
+    best: ScoredInstruction | None
+    final: list[ScoredInstruction] = field(default_factory=list)
+    history: list[ScoredInstruction] = field(default_factory=list)
+    steps_completed: int = 0
+    stopped: str | None = None

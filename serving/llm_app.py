@@ -59,6 +59,7 @@ class LLMDeployment:
 
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.05)
     async def generate_batch(self, requests: list) -> list:
+        log.info("generating a batch of %d requests", len(requests))
         # In a thread, so the event loop keeps answering (health checks, 4xx) during a batch.
         return await asyncio.get_running_loop().run_in_executor(None, self.server.engine.generate, requests)
 

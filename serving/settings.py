@@ -37,7 +37,7 @@ class LLMAppConfig:
     model: str = "smollm2-135m-instruct"
     served_name: str | None = None
     engine: Literal["hf", "vllm"] = "hf"
-    max_batch_size: int = 8
+    max_batch_size: int = 32
     batch_wait_timeout_s: float = 0.05
     max_ongoing_requests: int = 64
     num_replicas: int = 1

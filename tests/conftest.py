@@ -12,6 +12,10 @@ import socket
 
 import pytest
 
+# Tests never need a model or data hub (the machine and CI have none).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
 TEST_API_KEY = "rayopt-test-key"
 FAKE_DECODER_BANK = ["Let's think step by step.", "Answer with a single number.",
                      "Check your arithmetic twice.", "The weather is sunny today."]

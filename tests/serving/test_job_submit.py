@@ -7,6 +7,7 @@ stops that head only (terminating the ``--block`` process stops what it started)
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -33,8 +34,10 @@ def test_job_submit_runs_a_rayopt_command(tmp_path):
     temp_dir = tempfile.mkdtemp(prefix="rj", dir="/tmp")  # AF_UNIX socket paths must stay < 108 bytes
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
-    # Ray 2.60 turns token auth on for local clusters; head and CLI share ~/.ray/auth_token.
-    env["RAY_AUTH_MODE"] = "token"
+    # Ray 2.60 turns token auth on for local clusters: head and CLI share this test's token.
+    token = tmp_path / "auth_token"
+    token.write_text(secrets.token_hex(32))
+    env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN_PATH=str(token))
     head = subprocess.Popen(
         [str(Path(sys.executable).parent / "ray"), "start", "--head", "--block", f"--port={gcs}",
          "--num-cpus=4", "--include-dashboard=true", f"--dashboard-port={dash}",

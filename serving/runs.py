@@ -1,0 +1,103 @@
+"""Run folders: ``results/<package>/<run-name>/`` with config, append-only events, summary.
+
+Every optimizer writes one line per evaluation, trial or step to ``events.jsonl`` (flushed
+and fsynced, so a killed run loses at most the line being written) and replays it on
+resume; a run started again with the same command continues where it stopped. A torn last
+line (the process died mid-write) is dropped with a warning, never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from serving.config import dump_config, to_dict
+
+log = logging.getLogger(__name__)
+
+
+def results_root() -> Path:
+    """``$RAYOPT_RESULTS_DIR`` or ``./results``."""
+    return Path(os.environ.get("RAYOPT_RESULTS_DIR", "results"))
+
+
+class RunDir:
+    """One run's folder.
+
+    Args:
+        package: ``promptopt``, ``ecoflow``, ``compress`` or ``alignment``.
+        name: the run name (the resume key: same name, same folder).
+        root: default :func:`results_root`.
+    """
+
+    def __init__(self, package: str, name: str, root: str | Path | None = None):
+        if not name or "/" in name or name.startswith("."):
+            raise ValueError(f"run name `{name}` must be a plain folder name (no `/`, not hidden).")
+        self.path = Path(root or results_root()) / package / name
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.events_path = self.path / "events.jsonl"
+        self._lock = threading.Lock()
+        self._repair_torn_tail()
+
+    def _repair_torn_tail(self) -> None:
+        """Cut a partial last line (the run died mid-write) so the next append starts clean."""
+        if not self.events_path.exists():
+            return
+        data = self.events_path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            keep = data.rfind(b"\n") + 1
+            log.warning("%s: cutting a torn last line (%d bytes) left by a killed run",
+                        self.events_path, len(data) - keep)
+            with self.events_path.open("r+b") as f:
+                f.truncate(keep)
+
+    def save_config(self, config: Any) -> None:
+        """Write ``config.yaml``; a resumed run must use the same config (checked)."""
+        path = self.path / "config.yaml"
+        if path.exists():
+            import yaml
+
+            old = yaml.safe_load(path.read_text())
+            new = json.loads(json.dumps(to_dict(config)))
+            if old != new:
+                changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+                raise ValueError(f"{self.path} holds a run with a different config (changed: "
+                                 f"{', '.join(changed)}); use another run name or the same config.")
+            return
+        dump_config(config, path)
+
+    def append(self, event: dict[str, Any]) -> None:
+        """Append one event as a JSON line (thread-safe, durable)."""
+        line = json.dumps(event, ensure_ascii=False, default=str)
+        with self._lock, self.events_path.open("a", encoding="utf-8") as f:
+            f.write(line + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        """Replay ``events.jsonl`` in order (a torn final line is skipped with a warning)."""
+        if not self.events_path.exists():
+            return
+        lines = self.events_path.read_text(encoding="utf-8").splitlines()
+        for i, line in enumerate(lines):
+            if not line.strip():
+                continue
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                if i == len(lines) - 1:
+                    log.warning("%s: dropping a torn last line (the run was killed mid-write)", self.events_path)
+                    continue
+                raise ValueError(f"{self.events_path}:{i + 1} is not valid JSON") from None
+
+    def write_json(self, name: str, data: Any) -> Path:
+        """Write ``name`` (e.g. ``summary.json``) atomically."""
+        path, tmp = self.path / name, self.path / f".{name}.tmp"
+        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        tmp.replace(path)
+        return path

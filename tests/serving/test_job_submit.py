@@ -54,9 +54,13 @@ def test_job_submit_runs_a_rayopt_command(tmp_path):
         cache = os.environ.get("RAYOPT_CACHE_DIR", str(Path.home() / ".cache" / "rayopt"))
         runtime_env = json.dumps({"env_vars": {"RAYOPT_HTTP_PORT": str(http), "RAYOPT_API_KEY": "job-key",
                                                "RAYOPT_CACHE_DIR": cache}})
-        submitted = _ray("job", "submit", "--working-dir", ".", "--runtime-env-json", runtime_env, "--",
-                         "python", "-m", "serving", "chat", "What is 2+3?", "--deploy", "--max-tokens", "12",
-                         "enable_embed=false", env=env, timeout=600)
+        for _ in range(30):  # the job agent can come up a little after the job server
+            submitted = _ray("job", "submit", "--working-dir", ".", "--runtime-env-json", runtime_env,
+                             "--", "python", "-m", "serving", "chat", "What is 2+3?", "--deploy",
+                             "--max-tokens", "12", env=env, timeout=600)
+            if "No available agent" not in submitted.stderr + submitted.stdout:
+                break
+            time.sleep(2)
         assert submitted.returncode == 0, submitted.stdout[-4000:] + submitted.stderr[-4000:]
         assert "succeeded" in submitted.stdout.lower()
         assert "5" in submitted.stdout  # the model's answer, printed by the job

@@ -146,11 +146,11 @@ def test_64_concurrent_requests_all_answered(http):
 
 
 def test_killed_replica_is_restarted(ray_session, http):
-    import psutil
+    from ray._private.state import actors
 
-    def replica_pids():  # Ray titles each replica's process `ray::ServeReplica:<app>:<deployment>`
-        return {p.pid for p in psutil.process_iter(["cmdline"])
-                if "ServeReplica:llm:LLMServer" in " ".join(p.info["cmdline"] or [])}
+    def replica_pids():  # this cluster's live replicas of the llm app (GCS actor table)
+        return {a["Pid"] for a in actors().values()
+                if a["ActorClassName"] == "ServeReplica:llm:LLMServer" and a["State"] == "ALIVE"}
 
     (pid,) = replica_pids()
     with cf.ThreadPoolExecutor(4) as pool:  # requests in flight while the replica dies

@@ -83,8 +83,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
         config = _config(args)
         config.enable_embed = False
-        ensure_running(config)
-    client = LLMClient()
+        base = ensure_running(config)
+        client = LLMClient(base_url=f"{base}/v1")
+    else:
+        client = LLMClient()
     answer = client.chat([{"role": "user", "content": args.text}], max_tokens=args.max_tokens,
                          temperature=args.temperature, seed=args.seed)
     print(answer.text)

@@ -43,6 +43,7 @@ def ensure_running(config: ServingConfig | None = None) -> str:
     config = config or ServingConfig()
     connect()
     serve.start(http_options={"host": config.host, "port": config.port})
+    base_url = _live_base_url(config)
     statuses = app_statuses()
     wanted = []
     if config.enable_embed:
@@ -53,9 +54,25 @@ def ensure_running(config: ServingConfig | None = None) -> str:
         if statuses.get(name) in _LIVE:
             log.info("Serve app `%s` is %s; reusing it", name, statuses[name])
             continue
-        log.info("deploying Serve app `%s` at %s%s", name, config.base_url, prefix)
+        log.info("deploying Serve app `%s` at %s%s", name, base_url, prefix)
         serve.run(build(), name=name, route_prefix=prefix)
-    return config.base_url
+    return base_url
+
+
+def _live_base_url(config: ServingConfig) -> str:
+    """Where Serve's proxy really listens: a cluster whose Serve already runs keeps its options."""
+    try:
+        from ray.serve.context import _get_global_client
+
+        http = _get_global_client().http_config  # no public getter in Ray 2.60
+        host = "127.0.0.1" if http.host in ("0.0.0.0", "::") else http.host
+        actual = f"http://{host}:{http.port}"
+    except Exception:  # noqa: BLE001 — private API moved: trust the config
+        return config.base_url
+    if actual != config.base_url:
+        log.warning("Serve on this cluster already listens at %s (not %s); using it. "
+                    "`serve shutdown` first to change the HTTP options.", actual, config.base_url)
+    return actual
 
 
 def shutdown(apps: tuple[str, ...] = (LLM_APP, EMBED_APP)) -> list[str]:

@@ -25,20 +25,19 @@ def _config(args: argparse.Namespace) -> ServingConfig:
 
 
 def _start_local_head() -> None:
-    """A persistent local head, so ``up``'s apps outlive the command (``down --stop-ray``)."""
-    import ray
-
+    """Without ``RAY_ADDRESS``: a persistent local head, so ``up``'s apps outlive the command."""
     from serving.cluster import local_num_cpus
 
     if os.environ.get("RAY_ADDRESS"):
         return
-    try:
-        ray.init(address="auto", namespace="rayopt")
-        return
-    except ConnectionError:
-        pass
-    subprocess.run(["ray", "start", "--head", f"--num-cpus={local_num_cpus()}", "--disable-usage-stats",
-                    "--include-dashboard=false"], check=True)
+    port = os.environ.get("RAYOPT_RAY_PORT", "6379")
+    started = subprocess.run(["ray", "start", "--head", f"--port={port}", f"--num-cpus={local_num_cpus()}",
+                              "--disable-usage-stats"], capture_output=True, text=True)
+    if started.returncode != 0 and "already" not in (started.stdout + started.stderr).lower():
+        raise SystemExit(f"`ray start --head` failed:\n{started.stdout}{started.stderr}")
+    os.environ["RAY_ADDRESS"] = f"127.0.0.1:{port}"
+    print(f"Ray head at 127.0.0.1:{port}; jobs join it with `export RAY_ADDRESS=127.0.0.1:{port}`",
+          file=sys.stderr)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -51,27 +50,35 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_status(args: argparse.Namespace) -> int:
-    import ray
+def _join_running() -> str | None:
+    """Join the cluster ``up`` deployed on (``RAY_ADDRESS`` or the local head); None if down."""
+    from serving.cluster import join
 
+    address = os.environ.get("RAY_ADDRESS", "127.0.0.1:" + os.environ.get("RAYOPT_RAY_PORT", "6379"))
+    try:
+        join(address, log_to_driver=False)
+    except ConnectionError:
+        return None
+    return address
+
+
+def cmd_status(args: argparse.Namespace) -> int:
     from serving.deploy import app_statuses
 
-    address = os.environ.get("RAY_ADDRESS", "auto")
-    try:
-        ray.init(address=address, namespace="rayopt", log_to_driver=False)
-    except ConnectionError:
-        print(json.dumps({"ray": "not running"}))
-        return 1
-    print(json.dumps({"ray": address, "apps": app_statuses()}))
-    return 0
+    address = _join_running()
+    print(json.dumps({"ray": address or "not running", "apps": app_statuses() if address else {}}))
+    return 0 if address else 1
 
 
 def cmd_down(args: argparse.Namespace) -> int:
     from serving.deploy import shutdown
 
+    if _join_running() is None:
+        print(json.dumps({"ray": "not running", "deleted": []}))
+        return 0
     print(json.dumps({"deleted": shutdown()}))
     if args.stop_ray:
-        subprocess.run(["ray", "stop"], check=False)
+        subprocess.run(["ray", "stop"], check=False)  # stops every Ray process on this machine
     return 0
 
 
@@ -120,13 +127,17 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--seed", type=int, default=None)
             p.add_argument("--deploy", action="store_true", help="deploy the llm app first if needed")
         if name == "down":
-            p.add_argument("--stop-ray", action="store_true", help="also `ray stop` the local head")
+            p.add_argument("--stop-ray", action="store_true", help="also `ray stop` (every Ray process on this machine)")
     # key=value overrides may follow options too (`chat "hi" --deploy llm.max_batch_size=4`)
     args, extra = parser.parse_known_args(argv)
     if any("=" not in e or e.startswith("-") for e in extra) or (extra and not hasattr(args, "overrides")):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if extra:
         args.overrides = [*args.overrides, *extra]
+    if os.environ.get("RAY_ADDRESS") or args.command in ("up", "status", "down"):
+        from serving.cluster import prefer_token_auth
+
+        prefer_token_auth()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return args.fn(args)
 

@@ -1,17 +1,19 @@
 """Connecting to Ray, and sizing threads to the CPUs a process was given.
 
 Every entry point calls :func:`connect`. With ``RAY_ADDRESS`` set it joins that cluster
-(a cloud cluster from ``ray_cluster.yaml``, or the one a ``ray job submit`` runs in);
-otherwise it joins a Ray already running on this machine (``ray start`` / ``serving up``),
-or starts a local one with at least 4 logical CPUs: on 2 cores, ``ray.serve.llm``'s ingress
-never schedules with ``num_cpus=2`` (measured), and Serve's proxy and controller plus an LLM
-replica and an optimizer need room.
+(a cloud cluster from ``ray_cluster.yaml``, the one a ``ray job submit`` runs in, or the
+local head ``python -m serving up`` started: ``RAY_ADDRESS=127.0.0.1:6379``; ``auto`` finds
+the newest one on this machine). Otherwise it starts a private local Ray with at least 4
+logical CPUs: on 2 cores, ``ray.serve.llm``'s ingress never schedules with ``num_cpus=2``
+(measured), and Serve's proxy and controller plus an LLM replica and an optimizer need room.
+It never joins a cluster nobody asked for (on a shared machine that could be anyone's).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -39,18 +41,36 @@ def connect(num_cpus: int | None = None, **init_kwargs) -> None:
     init_kwargs.setdefault("log_to_driver", True)
     address = os.environ.get("RAY_ADDRESS")
     if address:
-        log.info("joining Ray at RAY_ADDRESS=%s", address)
-        ray.init(address=address, **init_kwargs)
+        join(address, **init_kwargs)
         return
-    try:
-        ray.init(address="auto", **init_kwargs)
-        log.info("joined the Ray cluster already running on this machine")
-        return
-    except ConnectionError:
-        pass
     cpus = num_cpus or local_num_cpus()
-    log.info("starting a local Ray with %d logical CPUs", cpus)
-    ray.init(num_cpus=cpus, include_dashboard=False, **init_kwargs)
+    log.info("starting a local Ray with %d logical CPUs (set RAY_ADDRESS to join a cluster)", cpus)
+    ray.init(address="local", num_cpus=cpus, include_dashboard=False, **init_kwargs)
+
+
+def join(address: str, **init_kwargs) -> None:
+    """Join a running cluster; raises ``ConnectionError`` if nothing answers there.
+
+    Ray 2.60 turns token auth on for clusters started on a machine that has a token
+    (``~/.ray/auth_token``, written by the first local Ray), but a joining driver only sends
+    the token when ``RAY_AUTH_MODE=token`` (see :func:`prefer_token_auth`).
+    """
+    prefer_token_auth()
+    import ray
+
+    init_kwargs.setdefault("namespace", NAMESPACE)
+    log.info("joining Ray at %s", address)
+    ray.init(address=address, **init_kwargs)
+
+
+def prefer_token_auth() -> None:
+    """Send this machine's Ray token when joining (``RAY_AUTH_MODE=token`` if a token exists).
+
+    Ray reads the mode when it is first imported, so entry points call this before that.
+    """
+    token = Path(os.environ.get("RAY_AUTH_TOKEN_PATH", Path.home() / ".ray" / "auth_token"))
+    if "RAY_AUTH_MODE" not in os.environ and (token.is_file() or os.environ.get("RAY_AUTH_TOKEN")):
+        os.environ["RAY_AUTH_MODE"] = "token"
 
 
 def pin_threads(num_threads: int | float | None = None) -> int:

@@ -35,13 +35,13 @@ def ensure_running(config: ServingConfig | None = None) -> str:
         config: what to deploy (default :class:`ServingConfig`). An app that already runs is
             reused as it is: ``python -m serving down`` first to change its model.
     """
+    config = config or ServingConfig()
+    connect()  # before importing Ray's modules: joining may set the auth mode Ray reads on import
     from ray import serve
 
     from serving.embed_app import build_embed_app
     from serving.llm_app import build_llm_app
 
-    config = config or ServingConfig()
-    connect()
     serve.start(http_options={"host": config.host, "port": config.port})
     base_url = _live_base_url(config)
     statuses = app_statuses()

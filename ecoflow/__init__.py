@@ -9,4 +9,11 @@ Pure algorithm modules (no ``ray``; collaborators come in through ``serving.prot
   and gradient. Sign convention: the score is maximized; guidance ascends ``mu + kappa sigma``.
 - :mod:`ecoflow.guidance`: ``GuidedFlowSampler`` (velocity + lambda(t) grad bound, CFG-Zero*).
 - :mod:`ecoflow.bo`: ``FlowBO``, the sample → decode → score → refit loop, with resume.
+- :mod:`ecoflow.bank` / :mod:`ecoflow.corpus`: seed instructions; texts → ``corpus.pt``.
+- :mod:`ecoflow.training`: the epoch loop, split/sharding, parameter digests (pure torch).
+- :mod:`ecoflow.decoder`: retrieve-and-rewrite decoder (the ``embed`` app's plugin).
+- :mod:`ecoflow.validate`: samples vs held-out embeddings (NN distances, mean/cov gaps).
+
+Ray wiring: :mod:`ecoflow.train` (``TorchTrainer`` + DDP), :mod:`ecoflow.jobs` and
+``python -m ecoflow`` (configs in :mod:`ecoflow.config`).
 """

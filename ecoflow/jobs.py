@@ -1,0 +1,87 @@
+"""What each ``python -m ecoflow`` command does (thin: the work is in the pure modules)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+
+from ecoflow.config import EcoflowConfig
+from ecoflow.corpus import Corpus, build_corpus, collect_texts
+from ecoflow.model.flow import FlowMatchingModel
+from ecoflow.training import split
+from ecoflow.validate import compare
+from serving.protocols import Encoder
+from serving.runs import RunDir
+
+log = logging.getLogger(__name__)
+
+
+def make_encoder(config: EcoflowConfig) -> tuple[Encoder, str]:
+    """The encoder the config names, and its name for the corpus."""
+    if config.embed.encoder == "fake":
+        from serving.fakes import FakeHashEncoder
+
+        return FakeHashEncoder(dim=32), "fake-hash-32"
+    from serving.client import EmbedClient
+    from serving.cluster import connect
+    from serving.deploy import ensure_running
+
+    connect()
+    ensure_running(config.serving)
+    client = EmbedClient(base_url=f"{config.serving.base_url}/embed/v1")
+    return client, str(client.info["id"])
+
+
+def run_embed(config: EcoflowConfig) -> dict[str, Any]:
+    """Build and save ``corpus.pt`` in the run folder."""
+    run = RunDir("ecoflow", config.name)
+    run.save_config(config)
+    e = config.embed
+    pairs = collect_texts(e.include_bank, e.gsm8k_dir, e.gsm8k_max_questions, e.files)
+    encoder, name = make_encoder(config)
+    corpus = build_corpus(pairs, encoder, encoder_name=name, batch_size=e.batch_size, progress=True)
+    path = corpus.save(run.path / "corpus.pt")
+    sources: dict[str, int] = {}
+    for s in corpus.sources:
+        sources[s] = sources.get(s, 0) + 1
+    summary = {"corpus": str(path), "texts": len(corpus), "dim": corpus.dim, "encoder": name,
+               "sources": sources}
+    run.append({"event": "embed", **summary})
+    return summary
+
+
+def load_corpus(run: RunDir) -> Corpus:
+    path = run.path / "corpus.pt"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: run `python -m ecoflow embed` with this "
+                                "config first.")
+    return Corpus.load(path)
+
+
+def run_train(config: EcoflowConfig) -> dict[str, Any]:
+    """Train the flow on the run's corpus with Ray Train (resumes a killed run)."""
+    from ecoflow.train import fit
+
+    run = RunDir("ecoflow", config.name)
+    run.save_config(config)
+    return fit(load_corpus(run).vectors, config.train, run)
+
+
+def run_validate(config: EcoflowConfig) -> dict[str, Any]:
+    """Sample the best model and compare with the held-out split; ``validation.json``."""
+    run = RunDir("ecoflow", config.name)
+    corpus = load_corpus(run)
+    model_path = run.path / "model.pt"
+    if not model_path.is_file():
+        raise FileNotFoundError(f"{model_path} is missing: run `python -m ecoflow train` first.")
+    model = FlowMatchingModel.from_checkpoint(torch.load(model_path, weights_only=False))
+    train_x, val_x = split(corpus.vectors, config.train.val_fraction, config.train.seed)
+    v = config.validate
+    samples = model.sample(v.num_samples, steps=v.steps, method=v.method,
+                           generator=torch.Generator().manual_seed(v.seed))
+    report = {"samples": compare(samples, val_x, train=train_x).to_dict(),
+              "reference_train_vs_val": compare(train_x, val_x).to_dict()}
+    run.write_json("validation.json", report)
+    return report

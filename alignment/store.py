@@ -19,12 +19,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+
+from serving.runs import append_jsonl, read_jsonl, repair_torn_tail
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -82,40 +83,13 @@ class StageStore:
         return self.path / f"{step}.jsonl"
 
     def _lines(self, step: str) -> Iterator[dict[str, Any]]:
-        path = self._file(step)
-        if not path.exists():
-            return
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()  # torn UTF-8 too
-        for i, line in enumerate(lines):
-            if not line.strip():
-                continue
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError:
-                if i == len(lines) - 1:
-                    log.warning("%s: dropping a torn last line (killed mid-write)", path)
-                    continue
-                raise ValueError(f"{path}:{i + 1} is not valid JSON (edited by hand?)") from None
-
-    def _repair(self, step: str) -> None:
-        """Cut a torn last line before the first append, so the next line starts clean."""
-        path = self._file(step)
-        if step in self._repaired or not path.exists():
-            return
-        data = path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            log.warning("%s: cutting a torn last line before appending", path)
-            with path.open("r+b") as f:
-                f.truncate(data.rfind(b"\n") + 1)
-        self._repaired.add(step)
+        return read_jsonl(self._file(step))
 
     def _append(self, step: str, line: Mapping[str, Any]) -> None:
-        self._repair(step)
-        text = json.dumps(line, ensure_ascii=False, default=str)
-        with self._file(step).open("a", encoding="utf-8") as f:
-            f.write(text + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        if step not in self._repaired:  # cut a torn last line before the first append
+            repair_torn_tail(self._file(step))
+            self._repaired.add(step)
+        append_jsonl(self._file(step), dict(line))
 
     def append(self, step: str, key: str, record: Mapping[str, Any]) -> None:
         """Write one finished item."""

@@ -21,6 +21,43 @@ from serving.config import dump_config, to_dict
 log = logging.getLogger(__name__)
 
 
+def repair_torn_tail(path: Path) -> None:
+    """Cut a partial last line (a process died mid-write) so the next append starts clean."""
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        keep = data.rfind(b"\n") + 1
+        log.warning("%s: cutting a torn last line (%d bytes) left by a killed run", path, len(data) - keep)
+        with path.open("r+b") as f:
+            f.truncate(keep)
+
+
+def append_jsonl(path: Path, record: dict[str, Any]) -> None:
+    """Append one JSON line, flushed and fsynced (callers serialize concurrent writers)."""
+    with path.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """The records of a JSONL file in order; a torn last line is skipped with a warning."""
+    if not path.exists():
+        return
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()  # torn UTF-8 too
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError:
+            if i == len(lines) - 1:
+                log.warning("%s: dropping a torn last line (the run was killed mid-write)", path)
+                continue
+            raise ValueError(f"{path}:{i + 1} is not valid JSON (edited by hand?)") from None
+
+
 def results_root() -> Path:
     """``$RAYOPT_RESULTS_DIR`` or ``./results``."""
     return Path(os.environ.get("RAYOPT_RESULTS_DIR", "results"))
@@ -42,19 +79,7 @@ class RunDir:
         self.path.mkdir(parents=True, exist_ok=True)
         self.events_path = self.path / "events.jsonl"
         self._lock = threading.Lock()
-        self._repair_torn_tail()
-
-    def _repair_torn_tail(self) -> None:
-        """Cut a partial last line (the run died mid-write) so the next append starts clean."""
-        if not self.events_path.exists():
-            return
-        data = self.events_path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            keep = data.rfind(b"\n") + 1
-            log.warning("%s: cutting a torn last line (%d bytes) left by a killed run",
-                        self.events_path, len(data) - keep)
-            with self.events_path.open("r+b") as f:
-                f.truncate(keep)
+        repair_torn_tail(self.events_path)
 
     def save_config(self, config: Any) -> None:
         """Write ``config.yaml``; a resumed run must use the same config (checked)."""
@@ -73,27 +98,12 @@ class RunDir:
 
     def append(self, event: dict[str, Any]) -> None:
         """Append one event as a JSON line (thread-safe, durable)."""
-        line = json.dumps(event, ensure_ascii=False, default=str)
-        with self._lock, self.events_path.open("a", encoding="utf-8") as f:
-            f.write(line + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        with self._lock:
+            append_jsonl(self.events_path, event)
 
     def events(self) -> Iterator[dict[str, Any]]:
         """Replay ``events.jsonl`` in order (a torn final line is skipped with a warning)."""
-        if not self.events_path.exists():
-            return
-        lines = self.events_path.read_text(encoding="utf-8").splitlines()
-        for i, line in enumerate(lines):
-            if not line.strip():
-                continue
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError:
-                if i == len(lines) - 1:
-                    log.warning("%s: dropping a torn last line (the run was killed mid-write)", self.events_path)
-                    continue
-                raise ValueError(f"{self.events_path}:{i + 1} is not valid JSON") from None
+        return read_jsonl(self.events_path)
 
     def write_json(self, name: str, data: Any) -> Path:
         """Write ``name`` (e.g. ``summary.json``) atomically."""

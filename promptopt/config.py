@@ -1,0 +1,205 @@
+"""Typed configs of ``python -m promptopt`` (YAML + ``key=value`` overrides).
+
+One :class:`PromptOptConfig` serves every command; each command reads its own section.
+Presets are YAML files ``configs/promptopt/<command>_<preset>.yaml``. Unknown keys and wrong
+types are rejected by :func:`serving.config.load_config` before any work starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from serving.config import ConfigError, load_config
+from serving.settings import ClientConfig, ServingConfig
+
+PRESET_DIR = Path(__file__).resolve().parents[1] / "configs" / "promptopt"
+COMMANDS = ("opro", "protegi", "evaluate", "tune")
+
+
+@dataclass
+class TaskConfig:
+    """GSM8K samples, prompt format and the scorer's sampling.
+
+    Attributes:
+        data_dir: folder with ``train.jsonl``/``test.jsonl`` (default ``$GSM8K_DIR``, else hub).
+        train_size: OPRO's fixed scoring set / ProTeGi's pool, drawn from the train split.
+        test_size: held-out sample from the test split for the final report.
+        seed: seeds both samples.
+        position: OPRO's prompt format: ``Q_begin``, ``Q_end`` or ``A_begin``.
+        include_qa: wrap questions in OPRO's ``Q: ... A:`` scaffold.
+        max_tokens: the scorer's answer length (greedy, temperature 0).
+        baseline: the instruction the best one is compared with on the held-out sample.
+        initial: the optimizers' starting instructions.
+    """
+
+    data_dir: str | None = None
+    train_size: int = 100
+    test_size: int = 300
+    seed: int = 0
+    position: Literal["Q_begin", "Q_end", "A_begin"] = "Q_end"
+    include_qa: bool = True
+    max_tokens: int = 400
+    baseline: str = "Let's solve the problem."
+    initial: list[str] = field(default_factory=lambda: ["Let's solve the problem."])
+
+    def __post_init__(self) -> None:
+        if self.train_size < 1 or self.test_size < 1:
+            raise ConfigError("`task.train_size` and `task.test_size` must be >= 1.")
+
+
+@dataclass
+class BudgetConfig:
+    """The optimization budget (the held-out report is outside it).
+
+    Attributes:
+        max_calls: LLM endpoint calls (cache hits are free); ``null`` for no cap.
+        max_tokens: prompt + completion tokens; ``null`` for no cap.
+    """
+
+    max_calls: int | None = None
+    max_tokens: int | None = None
+
+
+@dataclass
+class OproConfig:
+    """OPRO (paper values as defaults; see :class:`promptopt.opro.Opro`)."""
+
+    steps: int = 200
+    candidates_per_step: int = 8
+    max_pairs: int = 20
+    num_buckets: int | None = 100
+    num_exemplars: int = 3
+    temperature: float = 1.0
+    max_tokens: int = 512
+    max_chars: int = 500
+    reject_digits: bool = True
+    lenient_parse: bool = False
+
+
+@dataclass
+class ProtegiConfig:
+    """ProTeGi (LMOps values as defaults; see :class:`promptopt.protegi.ProTeGi`)."""
+
+    steps: int = 6
+    beam_width: int = 4
+    minibatch_size: int = 64
+    n_gradients: int = 4
+    errors_per_gradient: int = 4
+    gradients_per_error: int = 1
+    steps_per_gradient: int = 1
+    mc_samples_per_step: int = 2
+    max_expansion_factor: int = 8
+    selector: Literal["ucb", "sr", "bf"] = "ucb"
+    c: float = 1.0
+    eval_rounds: int = 8
+    prompts_per_round: int = 8
+    samples_per_eval: int = 32
+    temperature: float = 0.7
+    max_tokens: int = 1024
+
+
+@dataclass
+class EvalConfig:
+    """The evaluator and the final report.
+
+    Attributes:
+        table: SQLite evaluation table (default ``$RAYOPT_CACHE_DIR/promptopt_evals.sqlite``,
+            shared by every run on the machine).
+        fan_out_above: more missing evaluations than this go out as Ray tasks.
+        chunk_size: examples per Ray task.
+        instructions: ``evaluate``: instructions scored beside ``task.baseline``.
+        n_resamples: paired-bootstrap resamples.
+    """
+
+    table: str | None = None
+    fan_out_above: int = 256
+    chunk_size: int = 64
+    instructions: list[str] = field(default_factory=list)
+    n_resamples: int = 10_000
+
+
+@dataclass
+class TuneConfig:
+    """``tune``: Tune trials over optimizer choice and hyperparameters, two objectives.
+
+    Attributes:
+        methods: optimizers the sweep chooses from.
+        num_samples: trials.
+        max_concurrent: trials at once (all call the one Serve app).
+        sampler: Optuna sampler of :func:`compress.searchers.make_optuna_searcher`.
+        val_size: validation sample (train split, disjoint from the scoring set) that gives
+            each trial's accuracy; the test split stays held out.
+        trial_cpus: logical CPUs per trial (an HTTP client; the replica does the work).
+        opro_steps: OPRO steps per trial.
+        protegi_steps: ProTeGi steps per trial.
+    """
+
+    methods: list[str] = field(default_factory=lambda: ["opro", "protegi"])
+    num_samples: int = 8
+    max_concurrent: int = 2
+    sampler: Literal["nsga2", "tpe", "gp", "random"] = "tpe"
+    val_size: int = 50
+    trial_cpus: float = 0.5
+    opro_steps: int = 2
+    protegi_steps: int = 1
+
+
+@dataclass
+class PromptOptConfig:
+    """A promptopt run.
+
+    Attributes:
+        name: run folder ``results/promptopt/<name>/`` (same name: resume).
+        seed: seeds every random draw and sampled LLM call.
+        deploy: deploy the shared ``llm`` app if it is not running (off for an external
+            OpenAI-compatible endpoint set in ``scorer.base_url``).
+        progress: show progress bars.
+        serving: what to deploy.
+        scorer: the task model's endpoint (greedy).
+        optimizer: the optimizer / gradient / edit model's endpoint.
+    """
+
+    name: str | None = None
+    seed: int = 0
+    deploy: bool = True
+    progress: bool = True
+    serving: ServingConfig = field(default_factory=ServingConfig)
+    scorer: ClientConfig = field(default_factory=ClientConfig)
+    optimizer: ClientConfig = field(default_factory=ClientConfig)
+    budget: BudgetConfig = field(default_factory=BudgetConfig)
+    task: TaskConfig = field(default_factory=TaskConfig)
+    opro: OproConfig = field(default_factory=OproConfig)
+    protegi: ProtegiConfig = field(default_factory=ProtegiConfig)
+    evaluation: EvalConfig = field(default_factory=EvalConfig)
+    tune: TuneConfig = field(default_factory=TuneConfig)
+
+
+def preset_path(command: str, preset: str) -> Path:
+    """``configs/promptopt/<command>_<preset>.yaml``; raises naming the files that exist."""
+    path = PRESET_DIR / f"{command}_{preset}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in PRESET_DIR.glob(f"{command}_*.yaml"))
+        raise ConfigError(f"no preset `{preset}` for `{command}` ({path}); known: {known}.")
+    return path
+
+
+def load(
+    command: str, path: str | None = None, preset: str | None = None, overrides: list[str] = ()
+) -> PromptOptConfig:
+    """The config of ``command``: preset, then ``path``, then ``key=value`` overrides."""
+    if command not in COMMANDS:
+        raise ConfigError(f"unknown command `{command}`; one of {COMMANDS}.")
+    base = None
+    if preset is not None:
+        import yaml
+
+        base = yaml.safe_load(preset_path(command, preset).read_text()) or {}
+    config = load_config(PromptOptConfig, path, list(overrides), base=base)
+    if config.name is None:
+        config.name = command if preset is None else f"{command}-{preset}"
+    for method in config.tune.methods:
+        if method not in ("opro", "protegi"):
+            raise ConfigError(f"`tune.methods` entries must be opro or protegi, got {method!r}.")
+    return config

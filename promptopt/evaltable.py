@@ -1,0 +1,95 @@
+"""The persistent evaluation table: one row per (model, sampling params, format, instruction,
+example id).
+
+:class:`~promptopt.scoring.LLMScorer` takes any mutable mapping as its table; this one keeps
+the rows in a WAL-mode SQLite file, so every optimizer, every Tune trial and every resumed run
+on the machine shares them and none pays twice for the same evaluation. No ``ray`` here.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, MutableMapping
+from pathlib import Path
+
+from promptopt.protocols import Outcome
+from promptopt.scoring import EvalKey
+
+_COLUMNS = ("model", "params", "format", "instruction", "example_id")
+
+
+class SqliteEvalTable(MutableMapping[EvalKey, Outcome]):
+    """A :class:`MutableMapping` from evaluation keys to :class:`Outcome` rows in SQLite.
+
+    Safe to share between threads and processes (one connection per thread, WAL journal).
+    Picklable: a copy in another process reconnects to the same file.
+
+    Args:
+        path: the SQLite file (created with its folder when missing).
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._conn().execute(
+            "CREATE TABLE IF NOT EXISTS evaluations (model TEXT, params TEXT, format TEXT, "
+            "instruction TEXT, example_id TEXT, correct INTEGER NOT NULL, output TEXT NOT NULL, "
+            "prediction REAL, PRIMARY KEY (model, params, format, instruction, example_id))"
+        )
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    def __getitem__(self, key: EvalKey) -> Outcome:
+        where = " AND ".join(f"{c} = ?" for c in _COLUMNS)
+        row = (
+            self._conn()
+            .execute(f"SELECT correct, output, prediction FROM evaluations WHERE {where}", key)
+            .fetchone()
+        )
+        if row is None:
+            raise KeyError(key)
+        return Outcome(key[4], bool(row[0]), row[1], row[2])
+
+    def __setitem__(self, key: EvalKey, outcome: Outcome) -> None:
+        self._conn().execute(
+            "INSERT OR REPLACE INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (*key, int(outcome.correct), outcome.output, outcome.prediction),
+        )
+
+    def __delitem__(self, key: EvalKey) -> None:
+        where = " AND ".join(f"{c} = ?" for c in _COLUMNS)
+        if self._conn().execute(f"DELETE FROM evaluations WHERE {where}", key).rowcount == 0:
+            raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, tuple) or len(key) != len(_COLUMNS):
+            return False
+        where = " AND ".join(f"{c} = ?" for c in _COLUMNS)
+        sql = f"SELECT 1 FROM evaluations WHERE {where}"
+        return self._conn().execute(sql, key).fetchone() is not None
+
+    def __iter__(self) -> Iterator[EvalKey]:
+        rows = self._conn().execute(f"SELECT {', '.join(_COLUMNS)} FROM evaluations").fetchall()
+        return iter([tuple(r) for r in rows])
+
+    def __len__(self) -> int:
+        return self._conn().execute("SELECT COUNT(*) FROM evaluations").fetchone()[0]
+
+    def __getstate__(self) -> dict:
+        return {"path": str(self.path)}
+
+    def __setstate__(self, state: dict) -> None:
+        self.path, self._local = Path(state["path"]), threading.local()
+
+    def __repr__(self) -> str:
+        return f"SqliteEvalTable({json.dumps(str(self.path))}, rows={len(self)})"

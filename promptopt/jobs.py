@@ -1,0 +1,180 @@
+"""The jobs behind ``python -m promptopt opro | protegi | evaluate``.
+
+A job deploys (or reuses) the shared ``llm`` app, optimizes against it through the client,
+writes every event to ``results/promptopt/<name>/events.jsonl`` and finishes with the
+held-out report (``summary.json``, ``progress.png``/``.html``). Started again with the same
+command, a job replays its events from the response cache and the evaluation table, so it
+repeats no evaluation and loses nothing already written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from promptopt import build
+from promptopt.config import PromptOptConfig
+from promptopt.plots import write_progress
+from promptopt.report import heldout_report, progress_points
+from promptopt.resume import ReplaySink
+from serving.ledger import BudgetLedger
+from serving.runs import RunDir
+
+logger = logging.getLogger(__name__)
+# Every new event in full (prompts never truncated) goes to the run's run.log only.
+event_log = logging.getLogger("promptopt.events")
+
+
+def endpoint(config: PromptOptConfig) -> str | None:
+    """Deploy the ``llm`` app when asked (reusing a running one); its ``/v1`` URL or None."""
+    if not config.deploy:
+        return None
+    from serving.deploy import ensure_running  # Ray wiring: only when deploying
+
+    return f"{ensure_running(config.serving)}/v1"
+
+
+def open_run(config: PromptOptConfig) -> RunDir:
+    """The run folder with its config saved (a resumed run must use the same config), and a
+    ``run.log`` that holds every new event in full (prompts never truncated)."""
+    run = RunDir("promptopt", config.name)
+    run.save_config(config)
+    for old in [h for h in event_log.handlers if isinstance(h, logging.FileHandler)]:
+        event_log.removeHandler(old)  # one run per process at a time: the last one logs
+        logging.getLogger().removeHandler(old)
+        old.close()
+    handler = logging.FileHandler(run.path / "run.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    logging.getLogger().addHandler(handler)
+    event_log.propagate = False
+    event_log.setLevel(logging.INFO)
+    event_log.addHandler(handler)
+    return run
+
+
+def saved_ledger(run: RunDir, max_calls: int | None, max_tokens: int | None) -> BudgetLedger:
+    """A ledger with the caps, continuing the spend a killed run had recorded."""
+    ledger = BudgetLedger(max_calls, max_tokens)
+    path = run.path / "ledger.json"
+    if path.is_file():
+        ledger.load_state(json.loads(path.read_text()))
+        logger.info("resuming %s: %s spent so far", run.path, ledger.state())
+    return ledger
+
+
+def run_optimizer(config: PromptOptConfig, method: str) -> dict[str, Any]:
+    """Runs OPRO or ProTeGi with the held-out report; returns the summary."""
+    t0 = time.perf_counter()
+    run = open_run(config)
+    base_url = endpoint(config)
+    ledger = saved_ledger(run, config.budget.max_calls, config.budget.max_tokens)
+    scorer_llm = build.client(config.scorer, base_url, ledger)
+    optimizer_llm = build.client(config.optimizer, base_url, ledger)
+    train, _, test = build.samples(config)
+    table = build.eval_table(config)
+    evaluator = build.evaluator(config, scorer_llm, table)
+
+    def log_event() -> None:
+        run.write_json("ledger.json", ledger.state())
+
+    sink = ReplaySink(run.events(), _logged(run.append), method, after_append=log_event)
+    meter = build.LedgerMeter(ledger)
+    make = build.opro if method == "opro" else build.protegi
+    optimizer = make(config, optimizer_llm, evaluator, train, sink, meter, config.progress)
+    steps = config.opro.steps if method == "opro" else config.protegi.steps
+    initial = list(config.task.initial)
+    result = optimizer.optimize(initial, steps=steps)
+    logger.info(
+        "%s: replayed %d recorded events, wrote %d new", method, sink.replayed, sink.written
+    )
+
+    best = result.best.instruction if result.best else config.task.baseline
+    report_ledger = BudgetLedger()  # the report is outside the optimization budget
+    report_eval = build.evaluator(
+        config, build.client(config.scorer, base_url, report_ledger), table
+    )
+    logger.info(
+        "held-out report on %d test problems: baseline %r vs best %r",
+        len(test),
+        config.task.baseline,
+        best,
+    )
+    heldout = heldout_report(
+        report_eval,
+        test,
+        {"baseline": config.task.baseline, "best": best},
+        n_resamples=config.evaluation.n_resamples,
+        seed=config.seed,
+    )
+    points = progress_points(run.events())
+    write_progress(points, run.path, title=f"{method}: best-so-far train accuracy")
+    summary = {
+        "method": method,
+        "name": config.name,
+        "model": scorer_llm.model,
+        "stopped": result.stopped,
+        "steps_completed": result.steps_completed,
+        "best_train": None if result.best is None else {
+            "instruction": result.best.instruction, "score": result.best.score,
+            "n": result.best.n, "step": result.best.step},
+        "heldout": heldout,
+        "usage": {"optimization": ledger.state(), "report": report_ledger.state()},
+        "resume": {"replayed_events": sink.replayed, "new_events": sink.written},
+        "wall_s": round(time.perf_counter() - t0, 1),
+    }  # fmt: skip
+    run.write_json("summary.json", summary)
+    logger.info("summary: %s", json.dumps(_brief(summary)))
+    return summary
+
+
+def run_evaluate(config: PromptOptConfig) -> dict[str, Any]:
+    """Scores ``task.baseline`` and ``evaluation.instructions`` on the held-out sample."""
+    t0 = time.perf_counter()
+    run = open_run(config)
+    ledger = BudgetLedger(config.budget.max_calls, config.budget.max_tokens)
+    llm = build.client(config.scorer, endpoint(config), ledger)
+    _, _, test = build.samples(config)
+    named = {"baseline": config.task.baseline}
+    named.update({f"instruction_{i}": s for i, s in enumerate(config.evaluation.instructions)})
+    heldout = heldout_report(
+        build.evaluator(config, llm),
+        test,
+        named,
+        n_resamples=config.evaluation.n_resamples,
+        seed=config.seed,
+    )
+    summary = {
+        "method": "evaluate",
+        "name": config.name,
+        "model": llm.model,
+        "heldout": heldout,
+        "usage": ledger.state(),
+        "wall_s": round(time.perf_counter() - t0, 1),
+    }
+    run.append({"method": "evaluate", "event": "report", **_brief(summary)})
+    run.write_json("summary.json", summary)
+    logger.info("summary: %s", json.dumps(_brief(summary)))
+    return summary
+
+
+def _logged(append):
+    def write(event: dict[str, Any]) -> None:
+        append(event)
+        event_log.info("event %s", json.dumps(event, ensure_ascii=False))
+
+    return write
+
+
+def _brief(summary: dict[str, Any]) -> dict[str, Any]:
+    """The summary without per-example vectors (for logs and the console)."""
+    held = summary["heldout"]
+    results = {
+        k: {kk: vv for kk, vv in v.items() if kk != "per_example"}
+        for k, v in held["results"].items()
+    }
+    out = {k: v for k, v in summary.items() if k != "heldout"}
+    out["heldout"] = {"n": held["n"], "results": results, "differences": held["differences"]}
+    return out

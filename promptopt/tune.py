@@ -1,0 +1,163 @@
+"""Ray Tune wiring of ``python -m promptopt tune``: optimizer choice and hyperparameters,
+two objectives (validation accuracy, max; LLM tokens, min), Optuna's multi-objective
+searcher from :mod:`compress.searchers`, every trial calling the one shared ``llm`` app.
+
+A trial's tokens count every completion it consumed, whether the endpoint computed it or the
+shared response cache returned it (:class:`~promptopt.evaluator.CountingLLM`, with a private
+evaluation table), so the cost objective does not depend on which trial ran first; the
+machine still computes each distinct request once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+from ray import tune
+
+from compress.pareto import pareto_indices
+from compress.searchers import Objective, Param, SearchProblem, make_optuna_searcher
+from promptopt import build
+from promptopt.config import PromptOptConfig, TuneConfig
+from promptopt.evaluator import CountingLLM
+from promptopt.jobs import endpoint, open_run
+from promptopt.plots import write_pareto
+from promptopt.protocols import mean_correct
+from serving.ledger import BudgetLedger
+from serving.runs import RunDir
+
+logger = logging.getLogger(__name__)
+OBJECTIVES = (Objective("accuracy", "max", 0.0), Objective("llm_tokens", "min"))
+
+
+def search_problem(cfg: TuneConfig) -> SearchProblem:
+    """Method (when there is a choice), then each method's hyperparameters (conditional)."""
+    params: list[Param] = []
+    if len(cfg.methods) > 1:
+        params.append(Param("method", choices=tuple(cfg.methods)))
+
+    def when(method: str) -> dict[str, tuple[str, ...]]:
+        return {"method": (method,)} if len(cfg.methods) > 1 else {}
+
+    if "opro" in cfg.methods:
+        params += [
+            Param("candidates_per_step", 2, 6, integer=True, when=when("opro")),
+            Param("num_buckets", choices=(10, 100), when=when("opro")),
+            Param("temperature", 0.5, 1.5, when=when("opro")),
+        ]
+    if "protegi" in cfg.methods:
+        params += [
+            Param("beam_width", 1, 3, integer=True, when=when("protegi")),
+            Param("c", 0.25, 2.0, when=when("protegi")),
+            Param("n_gradients", 1, 2, integer=True, when=when("protegi")),
+        ]
+    return SearchProblem(tuple(params), OBJECTIVES)
+
+
+def trial_config(config: PromptOptConfig, params: dict[str, Any]) -> tuple[str, PromptOptConfig]:
+    """The method and the run config of one trial's parameters."""
+    method = params.get("method", config.tune.methods[0])
+    if method == "opro":
+        section = dataclasses.replace(
+            config.opro,
+            steps=config.tune.opro_steps,
+            candidates_per_step=int(params["candidates_per_step"]),
+            num_buckets=int(params["num_buckets"]),
+            temperature=float(params["temperature"]),
+        )
+        return method, dataclasses.replace(config, opro=section)
+    section = dataclasses.replace(
+        config.protegi,
+        steps=config.tune.protegi_steps,
+        beam_width=int(params["beam_width"]),
+        c=float(params["c"]),
+        n_gradients=int(params["n_gradients"]),
+    )
+    return method, dataclasses.replace(config, protegi=section)  # fmt: skip
+
+
+def trainable(
+    params: dict[str, Any], config: PromptOptConfig, base_url: str | None, run_path: str
+) -> None:
+    """One trial: optimize on the train set, score the best on validation, report both."""
+    method, config = trial_config(config, params)
+    ledger = BudgetLedger(config.budget.max_calls, config.budget.max_tokens)
+    scorer_client = build.client(config.scorer, base_url, ledger)
+    scorer_llm = CountingLLM(scorer_client)
+    optimizer_llm = CountingLLM(build.client(config.optimizer, base_url, ledger))
+    scorer = build.evaluator(config, scorer_llm, table={}, fan_out=False, model=scorer_client.model)
+    train, val, _ = build.samples(config)
+    trial = RunDir("trials", tune.get_context().get_trial_name(), root=run_path)
+    make = build.opro if method == "opro" else build.protegi
+    steps = config.opro.steps if method == "opro" else config.protegi.steps
+    optimizer = make(
+        config,
+        optimizer_llm,
+        scorer,
+        train,
+        trial.append,
+        build.LedgerMeter(ledger),
+        progress=False,
+    )
+    result = optimizer.optimize(list(config.task.initial), steps=steps)
+    best = result.best.instruction if result.best else config.task.initial[0]
+    accuracy = mean_correct(scorer.score(best, val))
+    tokens = scorer_llm.usage.total_tokens + optimizer_llm.usage.total_tokens
+    tune.report({"accuracy": accuracy, "llm_tokens": float(tokens), "method": method,
+                 "instruction": best, "stopped": result.stopped or "",
+                 "llm_calls_made": ledger.usage.calls})  # fmt: skip
+
+
+def run_tune(config: PromptOptConfig) -> dict[str, Any]:
+    """The sweep; writes ``pareto.json``, ``pareto.html``/``.png`` and ``summary.json``."""
+    run = open_run(config)
+    base_url = endpoint(config)
+    from serving.cluster import connect
+
+    connect()
+    problem = search_problem(config.tune)
+    fn = tune.with_resources(
+        tune.with_parameters(trainable, config=config, base_url=base_url,
+                             run_path=str(run.path.resolve())),
+        {"cpu": config.tune.trial_cpus})  # fmt: skip
+    storage = str(run.path.resolve())
+    if tune.Tuner.can_restore(f"{storage}/tune"):  # a killed sweep: finish it, redo nothing
+        tuner = tune.Tuner.restore(f"{storage}/tune", trainable=fn, resume_errored=True)
+    else:
+        searcher = make_optuna_searcher(problem, config.tune.sampler, seed=config.seed)
+        tuner = tune.Tuner(
+            fn,
+            tune_config=tune.TuneConfig(search_alg=searcher, num_samples=config.tune.num_samples,
+                                        max_concurrent_trials=config.tune.max_concurrent),
+            run_config=tune.RunConfig(name="tune", storage_path=storage, verbose=1),
+        )  # fmt: skip
+    grid = tuner.fit()
+    trials = []
+    for r in grid:
+        m = r.metrics or {}
+        if r.error is not None or "accuracy" not in m:
+            logger.warning("trial %s failed: %s", r.path, r.error)
+            continue
+        active = problem.active(r.config)
+        trials.append({"params": active, "method": m["method"], "accuracy": m["accuracy"],
+                       "llm_tokens": m["llm_tokens"], "instruction": m["instruction"],
+                       "label": f"{m['method']} {active}"})  # fmt: skip
+        run.append({"method": "tune", "event": "trial", **trials[-1]})
+    points = [[t["accuracy"], t["llm_tokens"]] for t in trials]
+    front = pareto_indices(points, ["max", "min"]) if trials else []
+    run.write_json(
+        "pareto.json",
+        {"objectives": {"accuracy": "max", "llm_tokens": "min"}, "trials": trials, "front": front},
+    )
+    if trials:
+        write_pareto(trials, front, run.path, x="llm_tokens", y="accuracy")
+    summary = {
+        "method": "tune",
+        "name": config.name,
+        "trials": len(trials),
+        "errors": grid.num_errors,
+        "pareto": [trials[i] for i in front],
+    }
+    run.write_json("summary.json", summary)
+    return summary

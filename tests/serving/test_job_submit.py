@@ -40,6 +40,11 @@ def test_job_submit_runs_a_rayopt_command(tmp_path):
     env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN_PATH=str(token))
     head = subprocess.Popen(
         [str(Path(sys.executable).parent / "ray"), "start", "--head", "--block", f"--port={gcs}",
+         # every fixed default port moves too: the session's own Ray already holds them, and a
+         # job agent that cannot bind its port leaves "No available agent to submit job"
+         *(f"--{flag}={free_port()}" for flag in (
+             "dashboard-agent-listen-port", "dashboard-agent-grpc-port", "runtime-env-agent-port",
+             "metrics-export-port", "ray-client-server-port", "node-manager-port", "object-manager-port")),
          "--num-cpus=4", "--include-dashboard=true", f"--dashboard-port={dash}",
          "--dashboard-host=127.0.0.1", f"--temp-dir={temp_dir}", "--disable-usage-stats"],
         env=env, cwd=ROOT, stdout=(tmp_path / "head.log").open("w"), stderr=subprocess.STDOUT,

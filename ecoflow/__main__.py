@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 
 from ecoflow.config import COMMANDS, load
+from serving.cli import add_run_arguments, parse_with_overrides, setup_logging
 from serving.config import ConfigError
 
 
@@ -24,15 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ecoflow", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=COMMANDS)
-    parser.add_argument("--config", help="YAML config (see configs/ecoflow/)")
-    parser.add_argument("--preset", help="a named preset, e.g. tiny")
-    parser.add_argument("overrides", nargs="*", help="key=value, e.g. train.epochs=3")
-    args, extra = parser.parse_known_args(argv)
-    if any("=" not in e or e.startswith("-") for e in extra):
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    add_run_arguments(parser, "configs/ecoflow/", "train.epochs=3")
+    args = parse_with_overrides(parser, argv)
+    setup_logging()
     try:
-        config = load(args.config, args.preset, [*args.overrides, *extra])
+        config = load(args.config, args.preset, args.overrides)
     except ConfigError as exc:  # before any work starts
         print(f"config error: {exc}", file=sys.stderr)
         return 2

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 
 from promptopt.config import COMMANDS, load
+from serving.cli import add_run_arguments, parse_with_overrides, setup_logging
 from serving.config import ConfigError
 
 
@@ -29,19 +29,9 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("command", choices=COMMANDS)
-    parser.add_argument("--config", help="YAML config (see configs/promptopt/)")
-    parser.add_argument("--preset", help="a named preset, e.g. demo")
-    parser.add_argument("overrides", nargs="*", help="key=value, e.g. opro.steps=3")
-    # key=value overrides may also follow the options (`opro --preset demo opro.steps=3`)
-    args, extra = parser.parse_known_args(argv)
-    if any("=" not in e or e.startswith("-") for e in extra):
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    args.overrides = [*args.overrides, *extra]
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("httpx", "httpx2", "openai"):  # one line per request otherwise
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    add_run_arguments(parser, "configs/promptopt/", "opro.steps=3")
+    args = parse_with_overrides(parser, argv)
+    setup_logging()
     try:
         config = load(args.command, args.config, args.preset, args.overrides)
     except ConfigError as exc:  # before any work starts

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from promptopt.protocols import Outcome
 from promptopt.scoring import EvalKey
+from serving.cache import thread_connection
 
 _COLUMNS = ("model", "params", "format", "instruction", "example_id")
 
@@ -41,13 +42,7 @@ class SqliteEvalTable(MutableMapping[EvalKey, Outcome]):
         )
 
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-        return conn
+        return thread_connection(self._local, self.path)
 
     def __getitem__(self, key: EvalKey) -> Outcome:
         where = " AND ".join(f"{c} = ?" for c in _COLUMNS)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import subprocess
 import sys
 
+from serving.cli import parse_with_overrides, setup_logging
 from serving.config import load_config
 from serving.settings import ServingConfig
 
@@ -128,17 +128,12 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--deploy", action="store_true", help="deploy the llm app first if needed")
         if name == "down":
             p.add_argument("--stop-ray", action="store_true", help="also `ray stop` (every Ray process on this machine)")
-    # key=value overrides may follow options too (`chat "hi" --deploy llm.max_batch_size=4`)
-    args, extra = parser.parse_known_args(argv)
-    if any("=" not in e or e.startswith("-") for e in extra) or (extra and not hasattr(args, "overrides")):
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    if extra:
-        args.overrides = [*args.overrides, *extra]
+    args = parse_with_overrides(parser, argv)  # key=value may follow options too
     if os.environ.get("RAY_ADDRESS") or args.command in ("up", "status", "down"):
         from serving.cluster import prefer_token_auth
 
         prefer_token_auth()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging()
     return args.fn(args)
 
 

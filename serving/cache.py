@@ -40,6 +40,17 @@ def is_reproducible(params: dict[str, Any]) -> bool:
     return float(params.get("temperature", 1.0)) == 0.0 or params.get("seed") is not None
 
 
+def thread_connection(local: threading.local, path: Path) -> sqlite3.Connection:
+    """This thread's connection to a WAL-mode SQLite file shared by many processes."""
+    conn = getattr(local, "conn", None)
+    if conn is None:
+        conn = sqlite3.connect(path, timeout=60.0, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        local.conn = conn
+    return conn
+
+
 class SqliteCache:
     """A process- and thread-safe persistent cache in one SQLite file."""
 
@@ -52,13 +63,7 @@ class SqliteCache:
                          "(key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL NOT NULL)")
 
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-        return conn
+        return thread_connection(self._local, self.path)
 
     def get(self, key: str) -> dict | None:
         row = self._conn().execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()

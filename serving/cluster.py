@@ -81,8 +81,9 @@ def pin_threads(num_threads: int | float | None = None) -> int:
     Serve replica and trial calls this first.
 
     Args:
-        num_threads: threads to use; default: the CPUs Ray assigned to this worker, else
-            ``OMP_NUM_THREADS``, else all cores. Capped at the machine's core count.
+        num_threads: threads to use (callers pass the CPUs they were given); default
+            ``OMP_NUM_THREADS`` (Ray sets it for its workers), else all cores. Capped at the
+            machine's core count.
 
     Returns:
         The thread count set.
@@ -91,21 +92,9 @@ def pin_threads(num_threads: int | float | None = None) -> int:
 
     cores = os.cpu_count() or 1
     if num_threads is None:
-        num_threads = _ray_assigned_cpus() or int(os.environ.get("OMP_NUM_THREADS", cores))
+        num_threads = int(os.environ.get("OMP_NUM_THREADS", cores))
     threads = max(1, min(cores, int(num_threads)))
     os.environ["OMP_NUM_THREADS"] = str(threads)
     os.environ["MKL_NUM_THREADS"] = str(threads)
     torch.set_num_threads(threads)
     return threads
-
-
-def _ray_assigned_cpus() -> int | None:
-    try:
-        import ray
-
-        if not ray.is_initialized():
-            return None
-        cpus = ray.get_runtime_context().get_assigned_resources().get("CPU")
-    except Exception:  # noqa: BLE001 — outside a worker there is no runtime context
-        return None
-    return int(cpus) if cpus and cpus >= 1 else None

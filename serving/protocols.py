@@ -104,7 +104,6 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cache_hits: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def total_tokens(self) -> int:

@@ -53,7 +53,7 @@ def test_ledger_caps_and_state():
     ledger.record(0, 0, cached=True)
     ledger.record(7, 3, cached=False)
     assert ledger.state() == {"calls": 2, "prompt_tokens": 17, "completion_tokens": 8,
-                              "cache_hits": 1, "extra": {}}
+                              "cache_hits": 1}
     with pytest.raises(BudgetExceeded, match="max_calls=2"):
         ledger.check()
     tokens = BudgetLedger(max_tokens=25)

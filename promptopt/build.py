@@ -56,6 +56,13 @@ def client(section: ClientConfig, base_url: str | None, ledger: BudgetLedger) ->
     return LLMClient(section, base_url=section.base_url or base_url, ledger=ledger)
 
 
+def editor(
+    config: PromptOptConfig, base_url: str | None, ledger: BudgetLedger
+) -> LLMClient | None:
+    """ProTeGi's edit/paraphrase client when ``editor`` names its own endpoint, else ``None``."""
+    return None if config.editor is None else client(config.editor, base_url, ledger)
+
+
 def eval_table(config: PromptOptConfig) -> MutableMapping[EvalKey, Outcome]:
     """The shared SQLite evaluation table (``evaluation.table`` or the cache folder's)."""
     return SqliteEvalTable(config.evaluation.table or cache_dir() / "promptopt_evals.sqlite")
@@ -121,11 +128,13 @@ def protegi(
     on_event: EventSink | None,
     meter: UsageMeter | None,
     progress: bool = True,
+    edit_llm: LLM | None = None,
 ) -> ProTeGi:
-    """ProTeGi from ``config.protegi``; gradient, edit and paraphrase share the endpoint."""
+    """ProTeGi from ``config.protegi``: gradients from ``optimizer_llm``, edits and
+    paraphrases from ``edit_llm`` (default: the same model)."""
     p = config.protegi
     editor = TextualGradients(
-        optimizer_llm, optimizer_llm, temperature=p.temperature, max_tokens=p.max_tokens
+        optimizer_llm, edit_llm or optimizer_llm, temperature=p.temperature, max_tokens=p.max_tokens
     )
     return ProTeGi(
         editor, scorer, train,

@@ -124,11 +124,14 @@ class EvalConfig:
 class TuneConfig:
     """``tune``: Tune trials over optimizer choice and hyperparameters, two objectives.
 
+    Ranges are ``[low, high]`` (inclusive); ``opro_num_buckets`` lists choices.
+
     Attributes:
         methods: optimizers the sweep chooses from.
         num_samples: trials.
         max_concurrent: trials at once (all call the one Serve app).
-        sampler: Optuna sampler of :func:`compress.searchers.make_optuna_searcher`.
+        sampler: ``ax`` (:class:`compress.searchers.AxMOOSearcher`, qLogNEHVI) or an Optuna
+            sampler of :func:`compress.searchers.make_optuna_searcher`.
         val_size: validation sample (train split, disjoint from the scoring set) that gives
             each trial's accuracy; the test split stays held out.
         trial_cpus: logical CPUs per trial (an HTTP client; the replica does the work).
@@ -139,11 +142,26 @@ class TuneConfig:
     methods: list[str] = field(default_factory=lambda: ["opro", "protegi"])
     num_samples: int = 8
     max_concurrent: int = 2
-    sampler: Literal["nsga2", "tpe", "gp", "random"] = "tpe"
+    sampler: Literal["ax", "nsga2", "tpe", "gp", "random"] = "tpe"
     val_size: int = 50
     trial_cpus: float = 0.5
     opro_steps: int = 2
     protegi_steps: int = 1
+    opro_candidates_per_step: list[int] = field(default_factory=lambda: [2, 6])
+    opro_num_buckets: list[int] = field(default_factory=lambda: [10, 100])
+    opro_temperature: list[float] = field(default_factory=lambda: [0.5, 1.5])
+    protegi_beam_width: list[int] = field(default_factory=lambda: [1, 3])
+    protegi_c: list[float] = field(default_factory=lambda: [0.25, 2.0])
+    protegi_n_gradients: list[int] = field(default_factory=lambda: [1, 2])
+
+    def __post_init__(self) -> None:
+        for name in ("opro_candidates_per_step", "opro_temperature", "protegi_beam_width",
+                     "protegi_c", "protegi_n_gradients"):  # fmt: skip
+            bounds = getattr(self, name)
+            if len(bounds) != 2 or bounds[0] >= bounds[1]:
+                raise ConfigError(f"`tune.{name}` must be [low, high] with low < high, got {bounds}.")
+        if len(set(self.opro_num_buckets)) < 2:
+            raise ConfigError("`tune.opro_num_buckets` must list two or more choices.")
 
 
 @dataclass
@@ -158,7 +176,8 @@ class PromptOptConfig:
         progress: show progress bars.
         serving: what to deploy.
         scorer: the task model's endpoint (greedy).
-        optimizer: the optimizer / gradient / edit model's endpoint.
+        optimizer: OPRO's optimizer model / ProTeGi's gradient model endpoint.
+        editor: ProTeGi's edit and paraphrase model endpoint (``null``: the optimizer's).
     """
 
     name: str | None = None
@@ -168,6 +187,7 @@ class PromptOptConfig:
     serving: ServingConfig = field(default_factory=ServingConfig)
     scorer: ClientConfig = field(default_factory=ClientConfig)
     optimizer: ClientConfig = field(default_factory=ClientConfig)
+    editor: ClientConfig | None = None
     budget: BudgetConfig = field(default_factory=BudgetConfig)
     task: TaskConfig = field(default_factory=TaskConfig)
     opro: OproConfig = field(default_factory=OproConfig)

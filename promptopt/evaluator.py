@@ -15,9 +15,12 @@ from typing import Any
 from promptopt.protocols import Outcome
 from promptopt.scoring import LLMScorer
 from promptopt.task import Example
+from serving.ledger import BudgetExceeded
 from serving.protocols import LLM, Completion, Message, Usage
 
-ChunkMapper = Callable[[str, list[list[Example]]], list[list[Outcome]]]
+# One outcome list per chunk, or None for a chunk that ran out of budget (the mapper's
+# ledger then raises BudgetExceeded on its next check, after the finished chunks are stored).
+ChunkMapper = Callable[[str, list[list[Example]]], list[list[Outcome] | None]]
 
 
 class Evaluator:
@@ -55,9 +58,17 @@ class Evaluator:
         todo = self.missing(instruction, examples)
         if self.fan_out is not None and len(todo) > self.fan_out_above:
             chunks = [todo[i : i + self.chunk_size] for i in range(0, len(todo), self.chunk_size)]
-            for chunk, outcomes in zip(chunks, self.fan_out(instruction, chunks), strict=True):
+            results = self.fan_out(instruction, chunks)
+            for chunk, outcomes in zip(chunks, results, strict=True):
+                if outcomes is None:
+                    continue
                 for example, outcome in zip(chunk, outcomes, strict=True):
                     self.scorer.table[self.scorer.key(instruction, example)] = outcome
+            if any(outcomes is None for outcomes in results):
+                raise BudgetExceeded(
+                    f"budget spent while scoring {instruction!r}: "
+                    f"{sum(o is not None for o in results)} of {len(chunks)} chunks stored."
+                )
         return self.scorer.score(instruction, examples)
 
 

@@ -82,8 +82,12 @@ def run_optimizer(config: PromptOptConfig, method: str) -> dict[str, Any]:
 
     sink = ReplaySink(run.events(), _logged(run.append), method, after_append=log_event)
     meter = build.LedgerMeter(ledger)
-    make = build.opro if method == "opro" else build.protegi
-    optimizer = make(config, optimizer_llm, evaluator, train, sink, meter, config.progress)
+    if method == "opro":
+        optimizer = build.opro(config, optimizer_llm, evaluator, train, sink, meter, config.progress)
+    else:
+        edit_llm = build.editor(config, base_url, ledger)
+        optimizer = build.protegi(config, optimizer_llm, evaluator, train, sink, meter,
+                                  config.progress, edit_llm)  # fmt: skip
     steps = config.opro.steps if method == "opro" else config.protegi.steps
     initial = list(config.task.initial)
     result = optimizer.optimize(initial, steps=steps)

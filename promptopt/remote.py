@@ -1,8 +1,11 @@
 """Ray wiring of the evaluator: one Ray task per chunk, every task calling the one Serve app.
 
 Each task builds its own :class:`~serving.client.LLMClient` (same endpoint, same shared
-response cache) with a ledger capped at the calls the driver has left, scores its chunk and
-returns the outcomes with its usage, which the driver adds to its own ledger.
+response cache) with a ledger capped at its share of the calls the driver has left (the shares
+add up to what is left, so the tasks together never overspend), scores its chunk and returns
+the outcomes with its usage, which the driver adds to its own ledger. A task that runs out of
+budget returns its usage and no outcomes; the driver keeps every finished chunk, then raises
+:class:`~serving.ledger.BudgetExceeded` so the optimizer stops cleanly.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from promptopt.protocols import Outcome
 from promptopt.scoring import LLMScorer
 from promptopt.task import Example, PromptFormat
 from serving.client import LLMClient
-from serving.ledger import BudgetLedger
+from serving.ledger import BudgetExceeded, BudgetLedger
 from serving.protocols import Usage
 from serving.settings import ClientConfig
 
@@ -43,12 +46,22 @@ class ScorerSpec:
 @ray.remote(num_cpus=0)  # an HTTP client: it waits on the Serve replica, which holds the CPUs
 def _score_chunk(
     spec: ScorerSpec, instruction: str, examples: list[Example], max_calls: int | None
-) -> tuple[list[Outcome], dict]:
+) -> tuple[list[Outcome] | None, dict, str | None]:
     client = LLMClient(
         spec.client, base_url=spec.base_url, model=spec.model, ledger=BudgetLedger(max_calls)
     )
     scorer = LLMScorer(client, spec.prompt_format, model=spec.model, **spec.params)
-    return scorer.score(instruction, examples), client.ledger.state()
+    try:
+        return scorer.score(instruction, examples), client.ledger.state(), None
+    except BudgetExceeded as exc:  # finished calls are in the response cache; usage counts
+        return None, client.ledger.state(), str(exc)
+
+
+def shares(left: int | None, n: int) -> list[int | None]:
+    """``left`` calls split over ``n`` tasks as evenly as possible (``None``: no cap)."""
+    if left is None:
+        return [None] * n
+    return [left // n + (1 if i < left % n else 0) for i in range(n)]
 
 
 class RayFanOut:
@@ -63,17 +76,24 @@ class RayFanOut:
     def __init__(self, spec: ScorerSpec, ledger: BudgetLedger):
         self.spec, self.ledger = spec, ledger
 
-    def __call__(self, instruction: str, chunks: list[list[Example]]) -> list[list[Outcome]]:
+    def __call__(
+        self, instruction: str, chunks: list[list[Example]]
+    ) -> list[list[Outcome] | None]:
+        """One outcome list per chunk (``None`` for a chunk that ran out of budget: the
+        caller stores the others, then :meth:`check` raises)."""
         self.ledger.check()
-        left = self.ledger.remaining_calls()
-        refs = [_score_chunk.remote(self.spec, instruction, c, left) for c in chunks]
+        caps = shares(self.ledger.remaining_calls(), len(chunks))
+        refs = [
+            _score_chunk.remote(self.spec, instruction, c, cap)
+            for c, cap in zip(chunks, caps, strict=True)
+        ]
         results = ray.get(refs)
         total = self.ledger.usage
-        for _, state in results:
+        for _, state, _ in results:
             used = Usage(**state)
             total.calls += used.calls
             total.prompt_tokens += used.prompt_tokens
             total.completion_tokens += used.completion_tokens
             total.cache_hits += used.cache_hits
         self.ledger.load_state(asdict(total))
-        return [outcomes for outcomes, _ in results]
+        return [outcomes for outcomes, _, _ in results]

@@ -15,9 +15,16 @@ import logging
 from typing import Any
 
 from ray import tune
+from ray.tune.search import Searcher
 
 from compress.pareto import pareto_indices
-from compress.searchers import Objective, Param, SearchProblem, make_optuna_searcher
+from compress.searchers import (
+    AxMOOSearcher,
+    Objective,
+    Param,
+    SearchProblem,
+    make_optuna_searcher,
+)
 from promptopt import build
 from promptopt.config import PromptOptConfig, TuneConfig
 from promptopt.evaluator import CountingLLM
@@ -42,17 +49,25 @@ def search_problem(cfg: TuneConfig) -> SearchProblem:
 
     if "opro" in cfg.methods:
         params += [
-            Param("candidates_per_step", 2, 6, integer=True, when=when("opro")),
-            Param("num_buckets", choices=(10, 100), when=when("opro")),
-            Param("temperature", 0.5, 1.5, when=when("opro")),
-        ]
+            Param("candidates_per_step", *cfg.opro_candidates_per_step, integer=True,
+                  when=when("opro")),
+            Param("num_buckets", choices=tuple(cfg.opro_num_buckets), when=when("opro")),
+            Param("temperature", *cfg.opro_temperature, when=when("opro")),
+        ]  # fmt: skip
     if "protegi" in cfg.methods:
         params += [
-            Param("beam_width", 1, 3, integer=True, when=when("protegi")),
-            Param("c", 0.25, 2.0, when=when("protegi")),
-            Param("n_gradients", 1, 2, integer=True, when=when("protegi")),
+            Param("beam_width", *cfg.protegi_beam_width, integer=True, when=when("protegi")),
+            Param("c", *cfg.protegi_c, when=when("protegi")),
+            Param("n_gradients", *cfg.protegi_n_gradients, integer=True, when=when("protegi")),
         ]
     return SearchProblem(tuple(params), OBJECTIVES)
+
+
+def make_searcher(problem: SearchProblem, sampler: str, seed: int) -> Searcher:
+    """The multi-objective Tune searcher shared with compress: Ax (qLogNEHVI) or Optuna."""
+    if sampler == "ax":
+        return AxMOOSearcher(problem, seed=seed)
+    return make_optuna_searcher(problem, sampler, seed=seed)
 
 
 def trial_config(config: PromptOptConfig, params: dict[str, Any]) -> tuple[str, PromptOptConfig]:
@@ -82,6 +97,7 @@ def trainable(
 ) -> None:
     """One trial: optimize on the train set, score the best on validation, report both."""
     method, config = trial_config(config, params)
+    edit_llm = None
     ledger = BudgetLedger(config.budget.max_calls, config.budget.max_tokens)
     scorer_client = build.client(config.scorer, base_url, ledger)
     scorer_llm = CountingLLM(scorer_client)
@@ -89,21 +105,20 @@ def trainable(
     scorer = build.evaluator(config, scorer_llm, table={}, fan_out=False, model=scorer_client.model)
     train, val, _ = build.samples(config)
     trial = RunDir("trials", tune.get_context().get_trial_name(), root=run_path)
-    make = build.opro if method == "opro" else build.protegi
-    steps = config.opro.steps if method == "opro" else config.protegi.steps
-    optimizer = make(
-        config,
-        optimizer_llm,
-        scorer,
-        train,
-        trial.append,
-        build.LedgerMeter(ledger),
-        progress=False,
-    )
+    meter = build.LedgerMeter(ledger)
+    if method == "opro":
+        optimizer = build.opro(config, optimizer_llm, scorer, train, trial.append, meter, False)
+        steps = config.opro.steps
+    else:
+        edit = build.editor(config, base_url, ledger)
+        edit_llm = CountingLLM(edit) if edit is not None else None
+        optimizer = build.protegi(config, optimizer_llm, scorer, train, trial.append, meter,
+                                  False, edit_llm)  # fmt: skip
+        steps = config.protegi.steps
     result = optimizer.optimize(list(config.task.initial), steps=steps)
     best = result.best.instruction if result.best else config.task.initial[0]
     accuracy = mean_correct(scorer.score(best, val))
-    tokens = scorer_llm.usage.total_tokens + optimizer_llm.usage.total_tokens
+    tokens = sum(c.usage.total_tokens for c in (scorer_llm, optimizer_llm, edit_llm) if c)
     tune.report({"accuracy": accuracy, "llm_tokens": float(tokens), "method": method,
                  "instruction": best, "stopped": result.stopped or "",
                  "llm_calls_made": ledger.usage.calls})  # fmt: skip
@@ -125,7 +140,7 @@ def run_tune(config: PromptOptConfig) -> dict[str, Any]:
     if tune.Tuner.can_restore(f"{storage}/tune"):  # a killed sweep: finish it, redo nothing
         tuner = tune.Tuner.restore(f"{storage}/tune", trainable=fn, resume_errored=True)
     else:
-        searcher = make_optuna_searcher(problem, config.tune.sampler, seed=config.seed)
+        searcher = make_searcher(problem, config.tune.sampler, config.seed)
         tuner = tune.Tuner(
             fn,
             tune_config=tune.TuneConfig(search_alg=searcher, num_samples=config.tune.num_samples,

@@ -39,6 +39,10 @@ def test_overrides_apply_last() -> None:
         (["protegi.selector=greedy"], "protegi.selector"),
         (["tune.methods=[opro, dspy]"], "tune.methods"),
         (["budget.max_calls=1.5"], "budget.max_calls"),
+        (["tune.protegi_c=[2.0, 0.5]"], "tune.protegi_c"),
+        (["tune.opro_num_buckets=[10]"], "tune.opro_num_buckets"),
+        (["tune.sampler=cmaes"], "tune.sampler"),
+        (["editor.modle=x"], "editor.modle"),
     ],
 )
 def test_bad_keys_and_types_are_rejected_naming_the_key(overrides, named) -> None:
@@ -52,3 +56,35 @@ def test_cli_rejects_a_bad_config_before_any_work(tmp_path: Path, monkeypatch, c
     assert "opro.candidates" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())  # no run folder, no deployment
     assert cli.main(["opro", "--preset", "nope"]) == 2
+
+
+def test_tune_ranges_and_the_editor_endpoint_come_from_the_config() -> None:
+    from promptopt.tune import search_problem
+
+    config = load("tune", preset="demo", overrides=[
+        "tune.protegi_beam_width=[2, 5]", "tune.opro_num_buckets=[5, 20, 50]",
+        "editor.base_url=http://127.0.0.1:9/v1", "editor.model=edit-model",
+    ])  # fmt: skip
+    params = {p.name: p for p in search_problem(config.tune).params}
+    assert (params["beam_width"].low, params["beam_width"].high) == (2, 5)
+    assert params["num_buckets"].choices == (5, 20, 50)
+    assert config.editor.model == "edit-model" and config.optimizer.model is None
+    assert load("protegi", preset="demo").editor is None  # default: the optimizer's endpoint
+
+
+def test_an_endpoint_that_is_down_is_a_clear_error_and_the_run_resumes_later(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("RAYOPT_RESULTS_DIR", str(tmp_path))
+    gsm8k = Path(__file__).resolve().parents[3] / "shared/data/gsm8k"
+    url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    args = ["opro", "--preset", "demo", "deploy=false", f"scorer.base_url={url}",
+            f"optimizer.base_url={url}", "scorer.model=m", "optimizer.model=m",
+            "scorer.max_retries=1", "scorer.timeout_s=5", f"task.data_dir={gsm8k}",
+            f"scorer.cache_path={tmp_path / 'c.sqlite'}", "progress=false"]  # fmt: skip
+    assert cli.main(args) == 3
+    err = capsys.readouterr().err
+    assert "endpoint unavailable" in err and url in err and "resume" in err
+    assert (tmp_path / "promptopt" / "opro-demo" / "config.yaml").is_file()

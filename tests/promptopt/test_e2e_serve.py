@@ -61,3 +61,26 @@ def test_opro_run_through_serve_then_resume_is_free(serving_stack, tmp_path, mon
         assert again["usage"]["optimization"][k] == first["usage"]["optimization"][k]
     assert again["usage"]["report"]["calls"] == 0
     assert again["heldout"]["results"] == held["results"]
+
+
+@pytest.mark.slow
+def test_budget_stops_the_ray_task_fan_out_cleanly(serving_stack, tmp_path):
+    from promptopt import build
+    from promptopt.config import load
+    from promptopt.task import load_gsm8k
+    from serving.ledger import BudgetExceeded, BudgetLedger
+
+    config = load("opro", overrides=[
+        f"task.data_dir={GSM8K}", "task.max_tokens=8", "evaluation.fan_out_above=1",
+        "evaluation.chunk_size=1", f"scorer.cache_path={tmp_path / 'cache.sqlite'}",
+    ])  # fmt: skip
+    ledger = BudgetLedger(max_calls=2)
+    table: dict = {}
+    evaluator = build.evaluator(config, build.client(config.scorer, None, ledger), table)
+    examples = load_gsm8k("test", GSM8K)[:3]
+    with pytest.raises(BudgetExceeded, match="2 of 3 chunks stored"):
+        evaluator.score("Answer with a number.", examples)  # 3 Ray tasks share 2 calls
+    assert ledger.usage.calls == 2 and len(table) == 2  # nothing overspent, nothing lost
+    with pytest.raises(BudgetExceeded):
+        evaluator.score("Answer with a number.", examples)
+    assert ledger.usage.calls == 2

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+import pytest
+
 from promptopt.evaltable import SqliteEvalTable
 from promptopt.evaluator import CountingLLM, Evaluator
 from promptopt.opro import Opro
@@ -73,6 +75,30 @@ def test_large_sets_fan_out_in_chunks_into_the_table() -> None:
     assert len(llm.calls) == 8  # the driver's own scorer made no call: all came from chunks
     ev.score("Solve it.", examples[:3])  # small and cached: no fan-out, no call
     assert len(chunks_seen) == 3 and len(llm.calls) == 8
+
+
+def test_a_chunk_out_of_budget_keeps_the_others_then_raises() -> None:
+    from serving.ledger import BudgetExceeded
+
+    llm = FakeScriptedLLM(answer_with_index)
+
+    def mapper_with_a_spent_chunk(instruction, chunks):
+        worker = LLMScorer(llm, model="m", max_tokens=8)
+        return [worker.score(instruction, c) if i != 1 else None for i, c in enumerate(chunks)]
+
+    scorer = LLMScorer(llm, model="m", max_tokens=8)
+    ev = Evaluator(scorer, mapper_with_a_spent_chunk, fan_out_above=4, chunk_size=3)
+    with pytest.raises(BudgetExceeded, match="2 of 3 chunks stored"):
+        ev.score("Solve it.", make_examples(8))
+    assert len(scorer.table) == 5  # chunks 0 and 2 are kept: a rerun pays only for chunk 1
+
+
+def test_remaining_calls_are_shared_out_without_overspending() -> None:
+    from promptopt.remote import shares
+
+    assert shares(None, 3) == [None, None, None]
+    assert shares(7, 3) == [3, 2, 2] and sum(shares(7, 3)) == 7
+    assert shares(1, 3) == [1, 0, 0]
 
 
 def test_counting_llm_counts_cached_and_fresh_tokens() -> None:

@@ -1,0 +1,52 @@
+"""``python -m promptopt tune`` through real Ray Tune and the shared ``llm`` app on the
+embedded SmolLM2-135M: two trials, a Pareto front on disk, then the same command again
+restores the finished experiment (``Tuner.restore``) and pays for no LLM call."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+GSM8K = os.environ.get("GSM8K_DIR") or Path(__file__).resolve().parents[3] / "shared/data/gsm8k"
+
+
+def _trial_events(folder: Path) -> dict[str, int]:
+    return {str(p.relative_to(folder)): len(p.read_text().splitlines())
+            for p in sorted(folder.glob("trials/*/events.jsonl"))}  # fmt: skip
+
+
+@pytest.mark.slow
+def test_tune_sweep_writes_a_front_and_restores(serving_stack, tmp_path, monkeypatch):
+    from promptopt.config import load
+    from promptopt.tune import run_tune
+
+    monkeypatch.setenv("RAYOPT_RESULTS_DIR", str(tmp_path / "results"))
+    overrides = [
+        f"task.data_dir={GSM8K}", "task.train_size=3", "task.max_tokens=24",
+        "tune.methods=[opro]", "tune.num_samples=2", "tune.max_concurrent=1",
+        "tune.val_size=3", "tune.opro_steps=1", "tune.opro_candidates_per_step=[1, 2]",
+        "opro.max_tokens=32", "opro.num_exemplars=1",
+        f"scorer.cache_path={tmp_path / 'cache.sqlite'}",
+        f"optimizer.cache_path={tmp_path / 'cache.sqlite'}", "name=tune-e2e",
+    ]  # fmt: skip
+    first = run_tune(load("tune", preset="demo", overrides=overrides))
+    assert first["trials"] == 2 and first["errors"] == 0
+    folder = tmp_path / "results" / "promptopt" / "tune-e2e"
+    pareto = json.loads((folder / "pareto.json").read_text())
+    assert pareto["objectives"] == {"accuracy": "max", "llm_tokens": "min"}
+    for t in pareto["trials"]:
+        assert 0.0 <= t["accuracy"] <= 1.0 and t["llm_tokens"] > 0 and t["method"] == "opro"
+        assert 1 <= t["params"]["candidates_per_step"] <= 2
+    assert pareto["front"] and (folder / "pareto.html").is_file()
+    assert (folder / "pareto.png").is_file()
+    events = _trial_events(folder)
+    assert len(events) == 2 and all(n > 0 for n in events.values())
+
+    again = run_tune(load("tune", preset="demo", overrides=overrides))  # restores, reruns nothing
+    assert again["trials"] == 2 and _trial_events(folder) == events
+    assert sorted(t["llm_tokens"] for t in again["pareto"]) == sorted(
+        t["llm_tokens"] for t in first["pareto"]
+    )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 
@@ -47,44 +46,3 @@ def write_progress(
     plt.close(figure)
     return [html, png]
 
-
-def write_pareto(
-    trials: Sequence[dict[str, Any]], front: Sequence[int], folder: Path, x: str, y: str
-) -> list[Path]:
-    """``pareto.html`` and ``pareto.png``: every trial, the front highlighted."""
-    on = set(front)
-    fig = go.Figure()
-    for label, keep in (("trials", False), ("Pareto front", True)):
-        rows = [t for i, t in enumerate(trials) if (i in on) == keep]
-        rows.sort(key=lambda t: t[x])
-        fig.add_trace(
-            go.Scatter(
-                x=[t[x] for t in rows],
-                y=[t[y] for t in rows],
-                name=label,
-                mode="lines+markers" if keep else "markers",
-                line_shape="hv",
-                text=[t.get("label", "") for t in rows],
-                hovertemplate=f"{x} %{{x}}<br>{y} %{{y:.3f}}<br>%{{text}}<extra></extra>",
-            )
-        )
-    fig.update_layout(title="promptopt sweep", xaxis_title=x, yaxis_title=y)
-    html, png = folder / "pareto.html", folder / "pareto.png"
-    fig.write_html(html, include_plotlyjs=True)
-    figure, ax = plt.subplots(figsize=(6, 4))
-    ax.scatter([t[x] for t in trials], [t[y] for t in trials], label="trials", alpha=0.6)
-    ordered = sorted((trials[i] for i in on), key=lambda t: t[x])
-    ax.step(
-        [t[x] for t in ordered],
-        [t[y] for t in ordered],
-        where="post",
-        color="C3",
-        marker="o",
-        label="Pareto front",
-    )
-    ax.set(xlabel=x, ylabel=y, title="promptopt sweep")
-    ax.legend()
-    figure.tight_layout()
-    figure.savefig(png, dpi=120)
-    plt.close(figure)
-    return [html, png]

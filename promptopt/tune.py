@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from pathlib import Path
 from typing import Any
 
 from ray import tune
 from ray.tune.search import Searcher
 
-from compress.pareto import pareto_indices
+from compress.report import write_pareto_artifacts
 from compress.searchers import (
     AxMOOSearcher,
     Objective,
@@ -29,7 +30,6 @@ from promptopt import build
 from promptopt.config import PromptOptConfig, TuneConfig
 from promptopt.evaluator import CountingLLM
 from promptopt.jobs import endpoint, open_run
-from promptopt.plots import write_pareto
 from promptopt.protocols import mean_correct
 from serving.ledger import BudgetLedger
 from serving.runs import RunDir
@@ -148,31 +148,28 @@ def run_tune(config: PromptOptConfig) -> dict[str, Any]:
             run_config=tune.RunConfig(name="tune", storage_path=storage, verbose=1),
         )  # fmt: skip
     grid = tuner.fit()
-    trials = []
     for r in grid:
         m = r.metrics or {}
         if r.error is not None or "accuracy" not in m:
             logger.warning("trial %s failed: %s", r.path, r.error)
             continue
         active = problem.active(r.config)
-        trials.append({"params": active, "method": m["method"], "accuracy": m["accuracy"],
-                       "llm_tokens": m["llm_tokens"], "instruction": m["instruction"],
-                       "label": f"{m['method']} {active}"})  # fmt: skip
-        run.append({"method": "tune", "event": "trial", **trials[-1]})
-    points = [[t["accuracy"], t["llm_tokens"]] for t in trials]
-    front = pareto_indices(points, ["max", "min"]) if trials else []
-    run.write_json(
-        "pareto.json",
-        {"objectives": {"accuracy": "max", "llm_tokens": "min"}, "trials": trials, "front": front},
-    )
-    if trials:
-        write_pareto(trials, front, run.path, x="llm_tokens", y="accuracy")
+        run.append({"event": "trial", "trial_id": Path(r.path).name, "params": active,
+                    "method": m["method"], "accuracy": m["accuracy"],
+                    "llm_tokens": m["llm_tokens"], "instruction": m["instruction"]})  # fmt: skip
+    # One Pareto report for every package (a restored sweep re-logs its trials: counted once).
+    report = write_pareto_artifacts(run.path, {o.name: {"mode": o.mode, "ref": o.ref}
+                                               for o in OBJECTIVES})  # fmt: skip
+    front = [report["trials"][i] for i in report["front"]]
     summary = {
         "method": "tune",
         "name": config.name,
-        "trials": len(trials),
+        "trials": report["n_trials"] - report["n_failed"],
         "errors": grid.num_errors,
-        "pareto": [trials[i] for i in front],
-    }
+        "hypervolume": report["hypervolume"],
+        "pareto": [{"trial_id": t["trial_id"], "params": t["params"],
+                    "accuracy": t["metrics"]["accuracy"], "llm_tokens": t["metrics"]["llm_tokens"]}
+                   for t in front],
+    }  # fmt: skip
     run.write_json("summary.json", summary)
     return summary

@@ -9,7 +9,7 @@ import pytest
 
 from promptopt.config import load
 from promptopt.fakes import FakeKeywordScorer
-from promptopt.plots import write_pareto, write_progress
+from promptopt.plots import write_progress
 from promptopt.report import heldout_report, progress_points
 from tests.promptopt.conftest import make_examples
 
@@ -43,9 +43,6 @@ def test_progress_is_best_so_far_against_calls() -> None:
 
 def test_figures_are_written(tmp_path: Path) -> None:
     written = write_progress([(1, 0.1, "a"), (5, 0.3, "b")], tmp_path)
-    trials = [{"accuracy": 0.1, "llm_tokens": 10.0}, {"accuracy": 0.3, "llm_tokens": 50.0},
-              {"accuracy": 0.05, "llm_tokens": 60.0}]  # fmt: skip
-    written += write_pareto(trials, [0, 1], tmp_path, x="llm_tokens", y="accuracy")
     assert all(p.stat().st_size > 1000 for p in written)
 
 

@@ -4,6 +4,11 @@
   max/min objectives (pure; wraps BoTorch).
 - :mod:`compress.searchers`: Ray Tune searchers (Ax qLogNEHVI, Optuna NSGA-II/TPE/GP,
   random) built from one :class:`~compress.searchers.problem.SearchProblem`.
-
-Compression methods, measurements, reports and the dashboard build on these.
+- :mod:`compress.space`: the conditional search space (quantization × pruning), methods that
+  cannot run here excluded with a reason; :mod:`compress.methods`: the compression functions.
+- :mod:`compress.measure`: lm-eval accuracy on local GSM8K tasks, latency, memory, size,
+  energy/CO2 of a saved model (in a fresh process).
+- :mod:`compress.trial`: compress + measure one config; :mod:`compress.search`: the Ray Tune
+  search with resume; :mod:`compress.experiment`: ``events.jsonl`` → ``results.csv``.
+- :mod:`compress.report`, :mod:`compress.dashboard`: Pareto artifacts and the web page.
 """

@@ -3,6 +3,7 @@
 - :class:`AxMOOSearcher`: Ax's ``ax.api.Client`` (qLogNEHVI), up to 4 objectives.
 - :func:`make_optuna_searcher`: Optuna NSGA-II / TPE / GP through Ray's ``OptunaSearch``.
 - :func:`make_random_searcher`: seeded random baseline.
+- :func:`make_searcher`: any of them by name (``search.searcher``); :func:`register` adds one.
 
 All of them are ``ray.tune.search.Searcher`` objects: pass one as
 ``TuneConfig(search_alg=...)``, or call ``suggest`` / ``on_trial_complete`` / ``save`` /
@@ -16,16 +17,20 @@ from compress.searchers.optuna_moo import (
     make_random_searcher,
 )
 from compress.searchers.problem import Constraint, Objective, Param, SearchProblem
+from compress.searchers.registry import SEARCHERS, make_searcher, register
 
 __all__ = [
     "MAX_AX_OBJECTIVES",
     "AxMOOSearcher",
     "Constraint",
     "MOOptunaSearch",
+    "SEARCHERS",
     "Objective",
     "Param",
     "SearchProblem",
     "ax_client_for",
     "make_optuna_searcher",
     "make_random_searcher",
+    "make_searcher",
+    "register",
 ]

@@ -21,6 +21,7 @@ from ax.exceptions.core import DataRequiredError, OptimizationComplete
 from ax.exceptions.generation_strategy import MaxParallelismReachedException
 from ray.tune.search import Searcher
 
+from compress.searchers.json_state import JSONStateSearcher
 from compress.searchers.problem import Param, SearchProblem
 
 logger = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ def ax_client_for(
     return client
 
 
-class AxMOOSearcher(Searcher):
+class AxMOOSearcher(JSONStateSearcher):
     """Multi-objective Tune searcher backed by ``ax.api.Client``.
 
     Conditional parameters are searched flat: Ax sees every parameter, and the config
@@ -167,6 +168,11 @@ class AxMOOSearcher(Searcher):
         self._live[trial_id] = index
         return self.problem.active(params)
 
+    def attach(self, trial_id: str, config: Mapping[str, Any]) -> None:
+        """Run a config chosen elsewhere (e.g. by the LLM coordinator) as Tune trial
+        ``trial_id``: Ax records it, and its result trains Ax's model like any other."""
+        self._live[trial_id] = self._client.attach_trial(parameters=self.problem.complete(config))
+
     def on_trial_complete(
         self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
     ) -> None:
@@ -187,28 +193,25 @@ class AxMOOSearcher(Searcher):
         sem = result.get(f"{name}_sem", self._sem)
         return value if sem is None else (value, float(sem))
 
-    def save(self, checkpoint_path: str) -> None:
-        """Write the Ax snapshot and this adapter's bookkeeping to one JSON file."""
-        folder = os.path.dirname(os.path.abspath(checkpoint_path))
-        with tempfile.NamedTemporaryFile("r", suffix=".json", dir=folder) as tmp:
-            self._client.save_to_json_file(tmp.name)
-            ax_state = json.load(tmp)
-        state = {"ax": ax_state, "live": self._live, "warm": self._warm, "seed": self._seed}
-        with open(checkpoint_path, "w") as f:
-            json.dump(state, f)
+    def get_state(self) -> dict[str, Any]:
+        """Ax's JSON snapshot and this adapter's bookkeeping, as plain data."""
+        with tempfile.TemporaryDirectory(prefix="ax_state_") as folder:
+            path = os.path.join(folder, "ax.json")
+            self._client.save_to_json_file(path)
+            with open(path) as f:
+                ax_state = json.load(f)
+        return {"ax": ax_state, "live": self._live, "warm": self._warm, "seed": self._seed}
 
-    def restore(self, checkpoint_path: str) -> None:
-        """Load what :meth:`save` wrote; suggestions continue where they stopped."""
-        with open(checkpoint_path) as f:
-            state = json.load(f)
-        folder = os.path.dirname(os.path.abspath(checkpoint_path))
-        with tempfile.NamedTemporaryFile("w", suffix=".json", dir=folder) as tmp:
-            json.dump(state["ax"], tmp)
-            tmp.flush()
-            self._client = Client.load_from_json_file(tmp.name)
+    def set_state(self, state: Mapping[str, Any]) -> None:
+        """Load what :meth:`get_state` returned; suggestions continue where they stopped."""
+        with tempfile.TemporaryDirectory(prefix="ax_state_") as folder:
+            path = os.path.join(folder, "ax.json")
+            with open(path, "w") as f:
+                json.dump(state["ax"], f)
+            self._client = Client.load_from_json_file(path)
         # The JSON snapshot drops the client's random seed; put it back so that restored
         # searches stay reproducible.
         self._client._random_seed = state["seed"]
         self._seed = state["seed"]
         self._live = {k: int(v) for k, v in state["live"].items()}
-        self._warm = state["warm"]
+        self._warm = list(state["warm"])

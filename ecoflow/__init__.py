@@ -13,7 +13,9 @@ Pure algorithm modules (no ``ray``; collaborators come in through ``serving.prot
 - :mod:`ecoflow.training`: the epoch loop, split/sharding, parameter digests (pure torch).
 - :mod:`ecoflow.decoder`: retrieve-and-rewrite decoder (the ``embed`` app's plugin).
 - :mod:`ecoflow.validate`: samples vs held-out embeddings (NN distances, mean/cov gaps).
+- :mod:`ecoflow.history`: BO events as ``events.jsonl`` lines (promptopt's format), warm start.
 
-Ray wiring: :mod:`ecoflow.train` (``TorchTrainer`` + DDP), :mod:`ecoflow.jobs` and
-``python -m ecoflow`` (configs in :mod:`ecoflow.config`).
+Ray wiring: :mod:`ecoflow.train` (``TorchTrainer`` + DDP), :mod:`ecoflow.jobs` (embed, train,
+validate, demo), :mod:`ecoflow.optimize` (the BO run against the shared apps with promptopt's
+evaluator and report) and ``python -m ecoflow`` (configs in :mod:`ecoflow.config`).
 """

@@ -17,6 +17,7 @@ deterministic collaborators, ends with exactly the events of an uninterrupted ru
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -28,7 +29,10 @@ from torch import Tensor
 
 from ecoflow.guidance import GuidedFlowSampler
 from ecoflow.surrogate import GPSurrogate
+from serving.ledger import BudgetExceeded
 from serving.protocols import Decoder, Encoder
+
+log = logging.getLogger(__name__)
 
 WARM_START = "warm_start"  # events imported from another run: they train the GP, cost nothing
 
@@ -81,7 +85,8 @@ class BOEvent:
 @dataclass(frozen=True)
 class BOResult:
     """The run's events (replayed ones included), its best event and why it stopped
-    (``"budget"``, ``"stale"``: ``patience`` rounds without a new text, or ``"max_rounds"``)."""
+    (``"budget"``, ``"stale"``: ``patience`` rounds without a new text, ``"max_rounds"``, or
+    the message of a ``stop_on`` exception such as the LLM ledger's ``BudgetExceeded``)."""
 
     events: list[BOEvent]
     best: BOEvent | None
@@ -115,7 +120,12 @@ class FlowBO:
         seed: seeds each round's noise (with the round number) and the GP fits.
         patience: stop after this many consecutive guided rounds that found no new text.
         on_event: called with each new :class:`BOEvent` right after its evaluation.
-        decode_options: keyword options passed to ``decoder.decode``.
+        decode_options: keyword options passed to ``decoder.decode``; each round also passes
+            ``seed`` (derived from ``seed`` and the round) unless these fix one.
+        on_fit: called with ``(round, gp)`` after each guided round's GP fit (``gp`` is
+            ``None`` below two points); a run checkpoints the surrogate here.
+        stop_on: exceptions that end the run cleanly, keeping every event so far (the LLM
+            budget ledger's by default).
     """
 
     def __init__(
@@ -132,6 +142,8 @@ class FlowBO:
         patience: int = 3,
         on_event: Callable[[BOEvent], None] | None = None,
         decode_options: Mapping[str, Any] | None = None,
+        on_fit: Callable[[int, GPSurrogate | None], None] | None = None,
+        stop_on: tuple[type[BaseException], ...] = (BudgetExceeded,),
     ):
         if batch_size < 1 or patience < 1:
             raise ValueError(
@@ -142,6 +154,7 @@ class FlowBO:
         self.batch_size, self.beta, self.maximize = batch_size, beta, maximize
         self.seed, self.patience, self.on_event = seed, patience, on_event
         self.decode_options = dict(decode_options or {})
+        self.on_fit, self.stop_on = on_fit, stop_on
 
     def run(
         self,
@@ -166,19 +179,23 @@ class FlowBO:
         spent = sum(e.source != WARM_START for e in history)
         start = max((e.round for e in history if e.source != WARM_START), default=0)
         rnd, stale, reason = start, 0, "budget"
-        while spent < budget:
-            if max_rounds is not None and rnd > max_rounds:
-                reason = "max_rounds"
-                break
-            if rnd == 0:
-                spent += self._score(initial_texts, None, 0, "initial", history, budget - spent)
-            else:
-                spent += self._guided_round(rnd, history, budget - spent)
-                stale = 0 if any(e.round == rnd for e in history) else stale + 1
-                if stale >= self.patience:
-                    reason = "stale"
+        try:
+            while spent < budget:
+                if max_rounds is not None and rnd > max_rounds:
+                    reason = "max_rounds"
                     break
-            rnd += 1
+                if rnd == 0:
+                    spent += self._score(initial_texts, None, 0, "initial", history, budget - spent)
+                else:
+                    spent += self._guided_round(rnd, history, budget - spent)
+                    stale = 0 if any(e.round == rnd for e in history) else stale + 1
+                    if stale >= self.patience:
+                        reason = "stale"
+                        break
+                rnd += 1
+        except self.stop_on as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            log.info("FlowBO stopped in round %d after %d events: %s", rnd, len(history), reason)
         pick = max if self.maximize else min
         best = pick(history, key=lambda e: e.score) if history else None
         return BOResult(events=history, best=best, stop_reason=reason)
@@ -204,10 +221,17 @@ class FlowBO:
 
     def _guided_round(self, rnd: int, history: list[BOEvent], left: int) -> int:
         gp = self._fit([e for e in history if e.round < rnd])
+        if self.on_fit is not None:
+            self.on_fit(rnd, gp)
         acquisition = None if gp is None else partial(gp.confidence_bound, standardized=True)
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + rnd)
         targets = self.sampler.sample_embeddings(self.batch_size, acquisition, generator)
-        texts = self.decoder.decode(targets.tolist(), **self.decode_options)
+        # a fresh decode seed per round (reproducible: a resumed round decodes the same texts)
+        options = {"seed": self.seed * 1_000_003 + rnd, **self.decode_options}
+        texts = self.decoder.decode(targets.tolist(), **options)
+        if len(texts) != len(targets) or not all(isinstance(t, str) for t in texts):
+            raise ValueError(f"the decoder returned {len(texts)} items for {len(targets)} "
+                             f"vectors ({texts!r}); it must return one string per vector.")
         return self._score(texts, targets, rnd, "guided", history, left)
 
     def _score(
@@ -224,7 +248,9 @@ class FlowBO:
         seen = {e.text for e in history}
         fresh: list[int] = []
         for i, text in enumerate(texts):
-            if text not in seen:
+            if not text.strip():
+                log.warning("round %d: skipping an empty decoded text (item %d)", rnd, i)
+            elif text not in seen:
                 seen.add(text)
                 fresh.append(i)
         fresh = fresh[: max(left, 0)]

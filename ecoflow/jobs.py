@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -18,6 +20,17 @@ from serving.runs import RunDir
 log = logging.getLogger(__name__)
 
 
+def serve_apps(config: EcoflowConfig, llm: bool) -> str:
+    """Deploy (or reuse) the ``embed`` app, and the ``llm`` app when ``llm``; the base URL.
+
+    ``embed`` and ``train`` leave the ``llm`` app out: on a small machine its CPUs are what
+    the training workers need.
+    """
+    from serving.deploy import ensure_running
+
+    return ensure_running(replace(config.serving, enable_llm=config.serving.enable_llm and llm))
+
+
 def make_encoder(config: EcoflowConfig) -> tuple[Encoder, str]:
     """The encoder the config names, and its name for the corpus."""
     if config.embed.encoder == "fake":
@@ -25,12 +38,8 @@ def make_encoder(config: EcoflowConfig) -> tuple[Encoder, str]:
 
         return FakeHashEncoder(dim=32), "fake-hash-32"
     from serving.client import EmbedClient
-    from serving.cluster import connect
-    from serving.deploy import ensure_running
 
-    connect()
-    ensure_running(config.serving)
-    client = EmbedClient(base_url=f"{config.serving.base_url}/embed/v1")
+    client = EmbedClient(config.scorer, base_url=f"{serve_apps(config, llm=False)}/embed/v1")
     return client, str(client.info["id"])
 
 
@@ -60,6 +69,14 @@ def load_corpus(run: RunDir) -> Corpus:
     return Corpus.load(path)
 
 
+def load_model(run: RunDir) -> FlowMatchingModel:
+    path = run.path / "model.pt"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: run `python -m ecoflow train` with this "
+                                "config first.")
+    return FlowMatchingModel.from_checkpoint(torch.load(path, map_location="cpu", weights_only=False))
+
+
 def run_train(config: EcoflowConfig) -> dict[str, Any]:
     """Train the flow on the run's corpus with Ray Train (resumes a killed run)."""
     from ecoflow.train import fit
@@ -72,11 +89,7 @@ def run_train(config: EcoflowConfig) -> dict[str, Any]:
 def run_validate(config: EcoflowConfig) -> dict[str, Any]:
     """Sample the best model and compare with the held-out split; ``validation.json``."""
     run = RunDir("ecoflow", config.name)
-    corpus = load_corpus(run)
-    model_path = run.path / "model.pt"
-    if not model_path.is_file():
-        raise FileNotFoundError(f"{model_path} is missing: run `python -m ecoflow train` first.")
-    model = FlowMatchingModel.from_checkpoint(torch.load(model_path, weights_only=False))
+    corpus, model = load_corpus(run), load_model(run)
     train_x, val_x = split(corpus.vectors, config.train.val_fraction, config.train.seed)
     v = config.validate
     samples = model.sample(v.num_samples, steps=v.steps, method=v.method,
@@ -85,3 +98,29 @@ def run_validate(config: EcoflowConfig) -> dict[str, Any]:
               "reference_train_vs_val": compare(train_x, val_x).to_dict()}
     run.write_json("validation.json", report)
     return report
+
+
+STAGES = (("embed", "corpus.pt"), ("train", "model.pt"), ("validate", "validation.json"))
+
+
+def run_demo(config: EcoflowConfig) -> dict[str, Any]:
+    """The whole chain: each of embed → train → validate that has not written its output yet,
+    then ``optimize`` (which resumes, so the same command continues a killed demo)."""
+    from ecoflow.optimize import run_optimize
+
+    run = RunDir("ecoflow", config.name)
+    run.save_config(config)
+    stages = {"embed": run_embed, "train": run_train, "validate": run_validate}
+    out: dict[str, Any] = {"stages_s": {}}
+    for stage, output in STAGES:
+        if (run.path / output).is_file():
+            log.info("demo: %s already done (%s exists); skipping it", stage, output)
+            continue
+        t0 = time.perf_counter()
+        out[stage] = stages[stage](config)
+        out["stages_s"][stage] = round(time.perf_counter() - t0, 1)
+    t0 = time.perf_counter()
+    out["optimize"] = run_optimize(config)
+    out["stages_s"]["optimize"] = round(time.perf_counter() - t0, 1)
+    run.write_json("demo.json", out)
+    return out

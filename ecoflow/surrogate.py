@@ -67,6 +67,7 @@ class GPSurrogate:
         self.beta, self.maximize, self.seed = beta, maximize, seed
         self.input_bound = input_bound
         self._model: SingleTaskGP | None = None
+        self._train: tuple[Tensor, Tensor] | None = None
 
     @property
     def model(self) -> SingleTaskGP:
@@ -75,12 +76,13 @@ class GPSurrogate:
             raise RuntimeError("The surrogate is not fitted: call `fit(x, y)` first.")
         return self._model
 
-    def fit(self, x: Tensor, y: Tensor) -> GPSurrogate:
+    def fit(self, x: Tensor, y: Tensor, optimize: bool = True) -> GPSurrogate:
         """Fit GP hyperparameters by maximizing the marginal likelihood.
 
         Args:
             x: ``n x d`` inputs (ecoflow: normalized embeddings of scored texts).
             y: ``n`` scores.
+            optimize: False builds the model without fitting (a checkpoint then loads them).
 
         Returns:
             ``self``, fitted.
@@ -100,16 +102,35 @@ class GPSurrogate:
         with warnings.catch_warnings():
             # a few coordinates beyond +-input_bound fall outside the cube: harmless, expected
             warnings.filterwarnings("ignore", message=".*unit cube.*", category=InputDataWarning)
+            # equal scores (common early in a run) have std 0: Standardize then divides by 1
+            warnings.filterwarnings("ignore", message=".*not standardized.*", category=InputDataWarning)
             model = SingleTaskGP(
                 train_x, train_y, outcome_transform=Standardize(m=1), input_transform=transform
             )
-        mll = ExactMarginalLogLikelihood(model.likelihood, model)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
-            fit_gpytorch_mll(mll)
+        if optimize:
+            mll = ExactMarginalLogLikelihood(model.likelihood, model)
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(self.seed)
+                fit_gpytorch_mll(mll)
         model.eval()
-        self._model = model
+        self._model, self._train = model, (x.detach(), y.detach())
         return self
+
+    def to_checkpoint(self) -> dict:
+        """Settings, training data and fitted hyperparameters (for :meth:`from_checkpoint`)."""
+        model = self.model
+        return {"beta": self.beta, "maximize": self.maximize, "seed": self.seed,
+                "input_bound": self.input_bound, "train_x": self._train[0].cpu(),
+                "train_y": self._train[1].cpu(), "state_dict": model.state_dict()}
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint: dict) -> GPSurrogate:
+        """The fitted surrogate of :meth:`to_checkpoint`, without refitting."""
+        gp = cls(checkpoint["beta"], checkpoint["maximize"], checkpoint["seed"],
+                 checkpoint["input_bound"])
+        gp.fit(checkpoint["train_x"], checkpoint["train_y"], optimize=False)
+        gp.model.load_state_dict(checkpoint["state_dict"])
+        return gp
 
     def mean_std(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Posterior mean and standard deviation of the score, each point on its own.

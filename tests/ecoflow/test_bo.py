@@ -136,3 +136,51 @@ def test_warm_start_trains_the_gp_without_spending_budget():
 def test_bad_scores_raise():
     with pytest.raises(ValueError, match="finite"):
         make_bo(lambda text: float("nan")).run(["w1 w2 w3"], budget=2)
+
+
+class JunkDecoder:
+    """Returns empty or blank texts for some vectors, records the options it was called with."""
+
+    def __init__(self, texts):
+        self.texts, self.options = texts, []
+
+    def decode(self, vectors, **options):
+        self.options.append(options)
+        return list(self.texts)[: len(vectors)]
+
+
+def test_empty_decoded_texts_are_skipped_with_a_warning_and_seeds_follow_rounds(caplog):
+    _, encoder, _, flow = toy()
+    decoder = JunkDecoder(["", "   ", "w1 w2 w3"])
+    objective = CountingObjective("w1 w2 w3")
+    bo = FlowBO(GuidedFlowSampler(flow, steps=4), encoder, decoder, objective, batch_size=3,
+                patience=1, seed=2)
+    result = bo.run(["w3 w4 w5"], budget=10)
+    assert [e.text for e in result.events] == ["w3 w4 w5", "w1 w2 w3"]
+    assert "" not in objective.calls and "   " not in objective.calls
+    assert "skipping an empty decoded text" in caplog.text
+    assert [o["seed"] for o in decoder.options] == [2 * 1_000_003 + 1, 2 * 1_000_003 + 2]
+
+
+def test_a_decoder_returning_the_wrong_number_of_texts_is_a_clear_error():
+    _, encoder, _, flow = toy()
+    bo = FlowBO(GuidedFlowSampler(flow, steps=4), encoder, JunkDecoder(["w1 w2 w3"]),
+                CountingObjective("w1 w2 w3"), batch_size=2)
+    with pytest.raises(ValueError, match="one string per vector"):
+        bo.run(["w3 w4 w5"], budget=5)
+
+
+def test_llm_budget_exhaustion_stops_cleanly_and_keeps_the_events():
+    from serving.ledger import BudgetExceeded
+
+    objective = CountingObjective("w1 w2 w3")
+
+    def evaluate(text):
+        if len(objective.calls) == 5:
+            raise BudgetExceeded("LLM call budget spent: 5 of max_calls=5.")
+        return objective(text)
+
+    seen = []
+    result = make_bo(evaluate, on_event=seen.append).run(toy()[0][:4], budget=20)
+    assert result.stop_reason.startswith("BudgetExceeded") and len(result.events) == 5
+    assert seen == result.events and result.best in result.events

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ecoflow.decoder import RetrieveRewriteDecoder, clean_candidate, factory
+from ecoflow.decoder import HEADER, RetrieveRewriteDecoder, clean_candidate, factory
 from serving.fakes import FakeHashEncoder, FakeScriptedLLM
 
 BANK = ["add the apples", "count the oranges", "check the sum twice", "divide the cake"]
@@ -15,6 +15,19 @@ def test_clean_candidate_strips_labels_markers_and_quotes():
     assert clean_candidate('  1. "Count carefully."\nmore') == "Count carefully."
     assert clean_candidate("Instruction: add them up") == "add them up"
     assert clean_candidate("- \n\n") == ""
+    # SmolLM2's habits: a preamble line, then rambling
+    assert clean_candidate("Here's a new instruction that combines their ideas:\n"
+                           "Add it up. Check it. Then more. And more.") == "Add it up. Check it."
+    assert clean_candidate("Here's one:") == ""
+
+
+def test_copies_of_listed_texts_and_junk_fall_back_to_the_nearest_text():
+    encoder = FakeHashEncoder(dim=32)
+    llm = FakeScriptedLLM(["divide the cake", "Sure:", ""])  # a copy, a preamble, nothing
+    decoder = RetrieveRewriteDecoder(encoder, llm, BANK, k=1, num_candidates=3)
+    [out] = decoder.decode_with_report(encoder.encode(["divide the cake"]))
+    assert out.text == "divide the cake" and out.candidates == (("divide the cake", out.cosine),)
+    assert out.replies == ("divide the cake", "Sure:", "")  # logged as they came
 
 
 def test_decoder_keeps_the_candidate_closest_to_the_target():
@@ -32,8 +45,10 @@ def test_decoder_keeps_the_candidate_closest_to_the_target():
                                               "add the apples now"]
     assert max(cos for _, cos in out.candidates) == out.cosine
     prompt, params = llm.calls[0]
-    assert "- add the apples" in prompt
+    # a list to continue, nearest neighbour last, open for the next item
+    assert prompt == HEADER + f"- {out.neighbours[1]}\n- add the apples\n-"
     assert params["n"] == 3 and params["seed"] == 5  # seeded sampling: reproducible, cacheable
+    assert params["stop"] == ["\n"]
 
 
 def test_decode_batch_options_and_fallback_to_the_nearest_text():

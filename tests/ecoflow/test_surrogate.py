@@ -86,3 +86,13 @@ def test_fits_standardized_inputs_in_higher_dimension():
 
     assert held_out_r2(GPSurrogate()) > 0.5
     assert held_out_r2(GPSurrogate(input_bound=None)) < 0.2
+
+
+def test_checkpoint_round_trip_predicts_the_same_without_refitting(tmp_path):
+    x, y = _data()
+    test = torch.randn(4, 3, dtype=torch.float64)
+    gp = GPSurrogate(beta=2.0, seed=3).fit(x, y)
+    torch.save(gp.to_checkpoint(), tmp_path / "gp.pt")
+    back = GPSurrogate.from_checkpoint(torch.load(tmp_path / "gp.pt", weights_only=False))
+    assert back.beta == 2.0 and back.seed == 3
+    assert torch.allclose(back.confidence_bound(test), gp.confidence_bound(test))

@@ -20,8 +20,11 @@ pytestmark = pytest.mark.slow
 
 
 def tiny_config(**overrides) -> TrainConfig:
+    """Half a logical CPU per worker: the session's Serve apps (``llm`` 2 + ``embed`` 1 of the
+    4 logical CPUs, deployed by earlier tests) leave 1 free, and 2 one-CPU workers would wait
+    for resources forever (seen: the DDP test hung once the e2e tests ran before it)."""
     base = dict(width=16, depth=1, epochs=3, batch_size=8, lr=1e-2, val_fraction=0.25,
-                num_workers=2, cpus_per_worker=1.0, num_to_keep=2, max_failures=0)
+                num_workers=2, cpus_per_worker=0.5, num_to_keep=2, max_failures=0)
     return TrainConfig(**{**base, **overrides})
 
 

@@ -87,8 +87,8 @@ class RunDir:
         if path.exists():
             import yaml
 
-            old = yaml.safe_load(path.read_text())
-            new = json.loads(json.dumps(to_dict(config)))
+            old = _identity(yaml.safe_load(path.read_text()))
+            new = _identity(json.loads(json.dumps(to_dict(config))))
             if old != new:
                 changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
                 raise ValueError(f"{self.path} holds a run with a different config (changed: "
@@ -111,3 +111,22 @@ class RunDir:
         tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str))
         tmp.replace(path)
         return path
+
+
+# Where the endpoint listens and whether bars are drawn do not change a run's results: a run
+# resumed on another port (RAYOPT_HTTP_PORT) or without progress bars is the same run.
+NOT_PART_OF_A_RUN = (("serving", "host"), ("serving", "port"), ("progress",))
+
+
+def _identity(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` without the keys of :data:`NOT_PART_OF_A_RUN`."""
+    out = dict(config)
+    for *parents, key in NOT_PART_OF_A_RUN:
+        node = out
+        for parent in parents:
+            if not isinstance(node.get(parent), dict):
+                break
+            node[parent] = node = dict(node[parent])
+        else:
+            node.pop(key, None)
+    return out

@@ -1,4 +1,4 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -29,6 +29,24 @@ def test_resume_requires_the_same_config(tmp_path):
     RunDir("ecoflow", "r", root=tmp_path).save_config(Cfg(3))  # same: fine
     with pytest.raises(ValueError, match="changed: steps"):
         RunDir("ecoflow", "r", root=tmp_path).save_config(Cfg(4))
+
+
+def test_a_run_resumed_on_another_port_is_the_same_run(tmp_path):
+    from serving.settings import ServingConfig
+
+    @dataclass
+    class WithServing:
+        steps: int = 3
+        progress: bool = True
+        serving: ServingConfig = field(default_factory=ServingConfig)
+
+    RunDir("ecoflow", "p", root=tmp_path).save_config(WithServing(serving=ServingConfig(port=8001)))
+    RunDir("ecoflow", "p", root=tmp_path).save_config(
+        WithServing(progress=False, serving=ServingConfig(port=8002)))  # fmt: skip
+    with pytest.raises(ValueError, match="changed: serving"):
+        changed = ServingConfig(port=8002)
+        changed.llm.max_batch_size = 4
+        RunDir("ecoflow", "p", root=tmp_path).save_config(WithServing(serving=changed))
 
 
 def test_bad_names_and_corrupt_middle_line(tmp_path):

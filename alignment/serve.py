@@ -44,14 +44,14 @@ def serve_stage_model(run_name: str, stage: str, model_dir: Path, num_cpus: floa
     connect()  # first: Serve's own calls would otherwise join any cluster they find ("auto")
     from ray import serve
 
-    from serving.deploy import _live_base_url, app_statuses
+    from serving.deploy import app_statuses, start_http
     from serving.llm_app import build_llm_app
     from serving.settings import ClientConfig
 
     name, route = f"{PREFIX}{stage}", f"/alignment/{stage}"
     config = LLMAppConfig(model=str(model_dir.resolve()), served_name=served_name(run_name, stage, model_dir),
                           num_cpus=num_cpus, max_batch_size=16)
-    url = _live_base_url(ServingConfig())
+    url = start_http(ServingConfig())  # before serve.run, which would pick Serve's default port
     client = LLMClient(ClientConfig(timeout_s=600.0), base_url=f"{url}{route}/v1", model=config.name)
     if app_statuses().get(name) == "RUNNING":
         live = client.endpoint.call(client.endpoint.sync.models.list).data

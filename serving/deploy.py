@@ -42,8 +42,7 @@ def ensure_running(config: ServingConfig | None = None) -> str:
     from serving.embed_app import build_embed_app
     from serving.llm_app import build_llm_app
 
-    serve.start(http_options={"host": config.host, "port": config.port})
-    base_url = _live_base_url(config)
+    base_url = start_http(config)
     statuses = app_statuses()
     wanted = []
     if config.enable_embed:
@@ -57,6 +56,17 @@ def ensure_running(config: ServingConfig | None = None) -> str:
         log.info("deploying Serve app `%s` at %s%s", name, base_url, prefix)
         serve.run(build(), name=name, route_prefix=prefix)
     return base_url
+
+
+def start_http(config: ServingConfig) -> str:
+    """Start Serve's HTTP proxy with ``config``'s host/port (a no-op when Serve already runs:
+    it keeps its options) and return the base URL it really listens at. Call it before any
+    ``serve.run``, which would otherwise start the proxy on Serve's default port."""
+    connect()
+    from ray import serve
+
+    serve.start(http_options={"host": config.host, "port": config.port})
+    return _live_base_url(config)
 
 
 def _live_base_url(config: ServingConfig) -> str:

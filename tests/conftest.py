@@ -1,6 +1,6 @@
 """Session fixtures: one small local Ray cluster and one set of shared Serve apps.
 
-Like Ray's own tests, every Ray-using test shares one cluster (``num_cpus=4`` logical CPUs
+Like Ray's own tests, every Ray-using test shares one cluster (``num_cpus=8`` logical CPUs
 on 2 cores, see ARCHITECTURE), and every Serve-using test shares one deployment of the
 ``llm`` and ``embed`` apps on the embedded models, on a free port, with an API key.
 """
@@ -17,6 +17,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 TEST_API_KEY = "rayopt-test-key"
+SESSION_CPUS = 8  # logical CPUs of the test Ray: scheduling tokens; every worker pins its own threads
 FAKE_DECODER_BANK = ["Let's think step by step.", "Answer with a single number.",
                      "Check your arithmetic twice.", "The weather is sunny today."]
 
@@ -35,7 +36,9 @@ def ray_session():
     from serving.cluster import NAMESPACE, local_num_cpus
 
     os.environ["RAYOPT_API_KEY"] = TEST_API_KEY
-    ray.init(address="local", num_cpus=local_num_cpus(), include_dashboard=False,
+    # The shared Serve apps hold 3 logical CPUs for the whole session; the Train/Tune tests
+    # need theirs beside them (with 4, a Tune trial or a DDP worker waited forever).
+    ray.init(address="local", num_cpus=max(SESSION_CPUS, local_num_cpus()), include_dashboard=False,
              namespace=NAMESPACE, log_to_driver=False)
     yield ray
     from ray import serve

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 TEST_API_KEY = "rayopt-test-key"
+# GSM8K for tests: $GSM8K_DIR (CI sets it), else ../shared/data/gsm8k beside the checkout.
+GSM8K_DIR = os.environ.get("GSM8K_DIR") or str(Path(__file__).resolve().parents[2] / "shared/data/gsm8k")
 SESSION_CPUS = 8  # logical CPUs of the test Ray: scheduling tokens; every worker pins its own threads
 FAKE_DECODER_BANK = ["Let's think step by step.", "Answer with a single number.",
                      "Check your arithmetic twice.", "The weather is sunny today."]

@@ -14,8 +14,9 @@ from compress.search import plan_resources
 from compress.searchers import SEARCHERS, Objective, make_searcher
 from compress.space import build_space
 from serving.config import ConfigError
+from tests.conftest import GSM8K_DIR
 
-GSM8K = "/work/shared/data/gsm8k"
+GSM8K = GSM8K_DIR
 
 
 @pytest.mark.parametrize("preset", sorted(p.stem for p in PRESET_DIR.glob("*.yaml")))

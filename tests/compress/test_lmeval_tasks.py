@@ -10,8 +10,9 @@ import yaml
 
 from compress.measure.energy import power_source
 from compress.measure.lmeval import TASKS, build_task_dir, flatten, match_examples
+from tests.conftest import GSM8K_DIR
 
-GSM8K = Path("/work/shared/data/gsm8k")
+GSM8K = Path(GSM8K_DIR)
 
 
 def test_match_items_hold_the_reference_solution() -> None:

@@ -11,6 +11,7 @@ from compress.measure.run import measure_in_subprocess
 from compress.methods import CompressionSpec
 from compress.methods.apply import compress_model
 from tests.compress.test_methods import tiny_llama
+from tests.conftest import GSM8K_DIR
 
 
 def test_measure_in_subprocess_on_tiny_bnb_model(tmp_path: Path) -> None:
@@ -23,7 +24,7 @@ def test_measure_in_subprocess_on_tiny_bnb_model(tmp_path: Path) -> None:
     AutoTokenizer.from_pretrained(resolve_model("smollm2-135m-instruct")).save_pretrained(src)
     compress_model(CompressionSpec("bnb_int8"), str(src), tmp_path / "q", [], "cpu")
     cfg = load(overrides=[
-        "eval.gsm8k_dir=/work/shared/data/gsm8k", "eval.gsm8k_limit=1", "eval.num_fewshot=0",
+        f"eval.gsm8k_dir={GSM8K_DIR}", "eval.gsm8k_limit=1", "eval.num_fewshot=0",
         "eval.max_gen_toks=4", "eval.match_limit=2", "eval.ppl_limit=1", "eval.batch_size=2",
         "latency.prompt_tokens=8", "latency.new_tokens=3", "latency.repeats=1",
         "device=cpu"])

@@ -20,6 +20,7 @@ from ray import cloudpickle, tune
 from compress.config import load
 from compress.experiment import trial_events
 from compress.search import run_search
+from tests.conftest import GSM8K_DIR
 
 
 def FakeCompressTrial(params: dict[str, Any], cfg: Any, workdir: Path, threads: int = 1,  # noqa: N802
@@ -62,7 +63,7 @@ def test_interrupted_search_resumes_with_tuner_restore(
     monkeypatch.setenv("RAYOPT_RESULTS_DIR", str(tmp_path))
     cfg = load(overrides=[
         "name=fake", "search.num_samples=5", "search.searcher=ax",
-        "search.initialization_budget=2", "eval.gsm8k_dir=/work/shared/data/gsm8k",
+        "search.initialization_budget=2", f"eval.gsm8k_dir={GSM8K_DIR}",
         "search.objectives=[{name: accuracy, mode: max, ref: 0.3}, "
         "{name: disk_mb, mode: min, ref: 600}]",
         "search.constraints=['accuracy_drop <= 0.2']",

@@ -9,8 +9,9 @@ import pytest
 
 from compress.config import load
 from compress.trial import run_trial
+from tests.conftest import GSM8K_DIR
 
-GSM8K = "/work/shared/data/gsm8k"
+GSM8K = GSM8K_DIR
 NUMBERS = ["gsm8k_strict", "gsm8k_strict_stderr", "gsm8k_flexible", "gsm8k_flexible_stderr",
            "match_acc", "match_acc_stderr", "match_acc_norm", "ppl_bits_per_byte",
            "prefill_s_b1", "prefill_s_b8", "decode_tps_b1", "decode_tps_b8",

@@ -20,7 +20,8 @@ def test_optimize_without_a_corpus_or_a_model_says_which_stage_to_run(results, c
     assert "model.pt is missing: run `python -m ecoflow train`" in capsys.readouterr().err
 
 
-def test_an_empty_corpus_is_rejected(results, capsys):
+def test_an_empty_corpus_is_rejected(results, capsys, monkeypatch):
+    monkeypatch.delenv("GSM8K_DIR", raising=False)  # no GSM8K sentences either: nothing to embed
     empty = results / "empty.txt"
     empty.write_text("\n  \n")
     code = main(["embed", "--preset", "tiny", "name=b", "embed.include_bank=false",

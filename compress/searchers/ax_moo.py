@@ -8,6 +8,7 @@ measured on BraninCurrin, this keeps Ax from locking onto one piece of the front
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -28,6 +29,24 @@ logger = logging.getLogger(__name__)
 
 #: Ax switches from qLogNEHVI to ParEGO above this many objectives (and slows badly).
 MAX_AX_OBJECTIVES = 4
+
+
+def no_runtime_kernel_build() -> None:
+    """Keep BoTorch from JIT-compiling its fused qLogNEHVI kernel inside a search.
+
+    BoTorch compiles ``logei_fused_ext`` with ``torch.utils.cpp_extension.load`` the first
+    time the acquisition is built: a minute of C++ on a small node, repeated for every new
+    environment, behind a lock file in ``~/.cache/torch_extensions``. A process killed while
+    compiling (a timed-out trial, Ctrl-C) leaves that lock behind, and every later search
+    on the machine then waits on it forever (seen in CI). A prebuilt ``logei_fused_ext``
+    module is still used; otherwise BoTorch's pure-PyTorch path computes the same values.
+    """
+    from botorch.acquisition.multi_objective import logei
+
+    if logei._load_attempted or importlib.util.find_spec("logei_fused_ext") is not None:
+        return
+    logei._load_attempted = True
+    logger.info("BoTorch's fused qLogNEHVI kernel is not compiled at run time (PyTorch path).")
 
 
 def _ax_parameter(p: Param) -> RangeParameterConfig | ChoiceParameterConfig:
@@ -72,6 +91,7 @@ def ax_client_for(
             f"{len(problem.objectives)} ({problem.metric_names}); Ax falls back to ParEGO "
             "above that. Turn the rest into `constraints` or derive them after the search."
         )
+    no_runtime_kernel_build()
     client = Client(random_seed=seed)
     client.configure_experiment(parameters=[_ax_parameter(p) for p in problem.params])
     objective = ", ".join(("" if o.mode == "max" else "-") + o.name for o in problem.objectives)
@@ -208,6 +228,7 @@ class AxMOOSearcher(JSONStateSearcher):
             path = os.path.join(folder, "ax.json")
             with open(path, "w") as f:
                 json.dump(state["ax"], f)
+            no_runtime_kernel_build()
             self._client = Client.load_from_json_file(path)
         # The JSON snapshot drops the client's random seed; put it back so that restored
         # searches stay reproducible.

@@ -7,6 +7,10 @@ maximize f1 = x, minimize f2 = (1 - x)^2 + y. Reference point (0, 2).
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +158,41 @@ def test_ax_suggest_fail_save_restore(tmp_path: Path) -> None:
     assert nodes[-1] == "MBM"
     restored.on_trial_complete("t6", toy(b))
     assert restored.client.summarize()["trial_status"].tolist()[-1] == "COMPLETED"
+
+
+STALE_LOCK_SEARCH = textwrap.dedent(
+    """
+    import os
+    from torch.utils.cpp_extension import _get_build_directory
+    from compress.searchers import AxMOOSearcher
+    from tests.compress.test_searchers import PROBLEM, toy
+
+    build = _get_build_directory("logei_fused_ext", verbose=False)
+    open(os.path.join(build, "lock"), "w").close()  # left by a killed compile
+    searcher = AxMOOSearcher(PROBLEM, seed=0, initialization_budget=2, sem=0.0)
+    for tid in ("t0", "t1", "t2"):
+        cfg = searcher.suggest(tid)
+        searcher.on_trial_complete(tid, toy(cfg))
+    assert searcher.suggest("t3") is not None
+    print(searcher.client.summarize()["generation_node"].tolist()[-1])
+    """
+)
+
+
+@pytest.mark.filterwarnings("ignore:Very small noise values")
+def test_ax_model_step_ignores_a_stale_kernel_build_lock(tmp_path: Path) -> None:
+    """BoTorch's run-time kernel build waits forever on a lock a killed compile left."""
+    env = {**os.environ, "TORCH_EXTENSIONS_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", STALE_LOCK_SEARCH],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).parents[2],
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "MBM"
 
 
 # ---------------------------------------------------------------- Optuna / random

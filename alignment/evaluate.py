@@ -52,7 +52,8 @@ class Comparison:
     """Stage model vs base on the same prompts, judged."""
 
     win_rate: float | None
-    judged: int
+    judged: int  #: comparisons in the win rate, ties included
+    ties: int  #: identical answers (each counts 0.5)
     skipped: dict[str, int]
     rows: list[dict[str, Any]]
 
@@ -63,13 +64,13 @@ def compare(model: LLM, base: LLM, judge_llm: LLM, instructions: Sequence[str], 
     ours = respond(model, instructions, chat=chat, max_tokens=max_tokens)
     theirs = respond(base, instructions, chat=chat, max_tokens=max_tokens)
     judge = Judge(judge_llm, swap=True)
-    rows, skipped, probs = [], {"identical": 0, "unparsable_judge": 0, "empty": 0}, []
+    rows, skipped, probs, ties = [], {"unparsable_judge": 0, "empty": 0}, [], 0
     for instruction, a, b in zip(instructions, ours, theirs, strict=True):
         row: dict[str, Any] = {"instruction": instruction, "aligned": a, "base": b, "p_aligned": None}
         if not a or not b:
             skipped["empty"] += 1
         elif a.split() == b.split():
-            skipped["identical"] += 1
+            ties += 1
             row["p_aligned"] = 0.5
             probs.append(0.5)  # the same answer: a tie, not a skip of the comparison
         elif (judgment := judge.judge(f"Human: {instruction}", question, a, b)) is None:
@@ -79,7 +80,7 @@ def compare(model: LLM, base: LLM, judge_llm: LLM, instructions: Sequence[str], 
             probs.append(judgment.p_a)
         rows.append(row)
     win = sum(probs) / len(probs) if probs else None
-    return Comparison(win, len(probs), skipped, rows)
+    return Comparison(win, len(probs), ties, skipped, rows)
 
 
 def table(rows: Sequence[dict[str, Any]]) -> str:

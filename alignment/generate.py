@@ -162,7 +162,6 @@ class StageData:
             for instruction, _ in usable:
                 if instruction not in made:
                     self.store.skip(step, content_key(instruction), "unusable_critique_or_revision")
-            self.store.add_counts(step, responses.skipped + result.skipped)
         self.store.mark_done(step)
 
     def pairs(self) -> None:

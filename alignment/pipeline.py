@@ -185,6 +185,7 @@ class Pipeline:
         skipped = sum(self.store(index).report().skipped().values())
         data = {"stage": stage, "rule_strict": rules.strict, "rule_loose": rules.loose,
                 "win_rate": comparison.win_rate, "judged": comparison.judged,
+                "ties": comparison.ties,
                 "comparison_skipped": comparison.skipped,
                 "reward_accuracy": trained.get("eval_rewards/accuracies"),
                 "reward_margin": trained.get("eval_rewards/margins"),

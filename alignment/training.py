@@ -252,7 +252,7 @@ def build_dpo_trainer(model_path: str, rows: list[dict[str, Any]], eval_rows: li
     model, tokenizer = load_model(model_path, settings)
     args = DPOConfig(**common_args(settings, output_dir, dpo.learning_rate),
                      loss_type=[dpo.loss_type], beta=dpo.beta,
-                     label_smoothing=dpo.max_smoothing if dpo.loss_type == "robust" else 0.0,
+                     label_smoothing=dpo.max_smoothing if dpo.smoothing == "confidence" else 0.0,
                      eval_strategy="no", remove_unused_columns=False)
     return trainer_cls(
         model=model, args=args, train_dataset=Dataset.from_list(rows),

@@ -4,8 +4,9 @@
     python benchmarks/ecoflow_bench.py --tiny                # a smoke run in about a minute
     python benchmarks/ecoflow_bench.py --run demo            # ablation on the demo's trained flow
 
-The last line printed is JSON with ``ddp_speedup_2_workers`` (training samples/s summed over
-workers, 2 workers vs 1, same data and model), ``sampler_samples_per_s`` (Heun, batch 1024),
+The last line printed is JSON with ``ddp_speedup_2_workers`` (global training samples/s =
+rank 0's rate × workers, as every rank steps in lockstep on an equal shard; 2 workers vs 1,
+same data and model), ``sampler_samples_per_s`` (Heun, batch 1024),
 ``gp_fit_s`` (per training-set size) and ``guidance_ablation`` (lambda = 0 vs the default at
 the same sampling budget: mean GP value of the samples and their distance to the data).
 """
@@ -30,7 +31,7 @@ from ecoflow.validate import nearest_distances
 
 
 def ddp_speedup(n: int, dim: int, width: int, depth: int, epochs: int) -> dict[str, float]:
-    """Global training samples/s (last epoch) with 1 and 2 CPU workers."""
+    """Global training samples/s (last epoch, rank 0's rate × workers) with 1 and 2 workers."""
     from ecoflow.train import fit
     from serving.runs import RunDir
 

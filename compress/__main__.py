@@ -33,11 +33,12 @@ def main(argv: list[str] | None = None) -> int:
         return report(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m compress", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("search", "evaluate", "report", "dashboard"))
+    parser.add_argument("command", choices=("search", "evaluate"))
     add_run_arguments(parser, "configs/compress/", "search.num_samples=8")
     args = parse_with_overrides(parser, argv)
     setup_logging()
     from compress.config import load
+    from compress.space import InvalidConfigError
 
     try:
         config = load(args.config, args.preset, args.overrides)
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             summary = run_evaluate(config)
-        except ValueError as exc:  # InvalidConfigError: the space rejects the config
+        except InvalidConfigError as exc:  # the space rejects the config
             print(f"config error: {exc}", file=sys.stderr)
             return 2
     print(json.dumps(summary, default=str))

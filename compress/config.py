@@ -117,7 +117,8 @@ class SearchConfig:
         trial_cpus: Logical CPUs per trial (threads are pinned to the physical share).
         trial_gpus: GPUs per trial.
         max_concurrent: Cap on concurrent trials (null: as many as resources allow).
-        initialization_budget: Ax's Sobol trials before modelling (null: Ax's default).
+        initialization_budget: Ax's Sobol trials before modelling, for ``ax`` and ``llm``
+            (null: Ax's default).
     """
 
     searcher: str = "ax"

@@ -127,9 +127,16 @@ def trial_rows(events: Sequence[Mapping[str, Any]], names: Sequence[str]) -> lis
             "error": str(error) if error else None,
             # Outcome constraints: compress trials carry ``feasible`` (1/0) and ``violated``.
             "feasible": bool(metrics.get("feasible", True)),
-            "violated": metrics.get("violated") or [],
+            "violated": _violated(metrics.get("violated")),
         }
     return list(rows.values())
+
+
+def _violated(value: Any) -> list[str]:
+    """Violated constraints as a list (Tune results carry them as one comma-joined string)."""
+    if not value:
+        return []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
 
 
 def _reference_point(

@@ -84,9 +84,13 @@ def trainable(params: dict[str, Any], cfg: CompressConfig, run_path: str,
     trial_id = tune.get_context().get_trial_id()
     result = trial_fn(params, cfg, Path(run_path) / "trials" / trial_id, threads=threads,
                       baseline_accuracy=baseline_accuracy)
-    constraints = [parse_constraint(c) for c in cfg.search.constraints]
-    broken = violated(result, constraints)
-    tune.report({**result, "feasible": int(not broken), "violated": ", ".join(broken)})
+    tune.report({**result, **feasibility(result, cfg)})
+
+
+def feasibility(result: dict[str, Any], cfg: CompressConfig) -> dict[str, Any]:
+    """``feasible`` (1/0) and ``violated`` (the broken constraints, comma-joined)."""
+    broken = violated(result, [parse_constraint(c) for c in cfg.search.constraints])
+    return {"feasible": int(not broken), "violated": ", ".join(broken)}
 
 
 class EventLog(tune.Callback):
@@ -121,15 +125,16 @@ class EventLog(tune.Callback):
         self._log(trial, "error", str(err).strip().splitlines()[-1] if err else "trial failed")
 
 
-def measure_baseline(cfg: CompressConfig, run: RunDir, resources: dict[str, float],
-                     threads: int, trial_fn: TrialFn) -> dict[str, Any]:
-    """The uncompressed model's result: from ``events.jsonl`` or measured now (Ray task)."""
+def measure_baseline(cfg: CompressConfig, run: RunDir, params: dict[str, Any],
+                     resources: dict[str, float], threads: int, trial_fn: TrialFn) -> dict[str, Any]:
+    """The uncompressed model's result (``params``): from ``events.jsonl`` or measured now
+    (Ray task)."""
     import ray
 
     for ev in trial_events(run.path):
         if ev["trial_id"] == "baseline" and ev.get("status") == "ok":
             return ev["metrics"]
-    logger.info("measuring the uncompressed baseline %s", BASELINE)
+    logger.info("measuring the uncompressed baseline %s", params)
     workdir = run.path / "trials" / "baseline"  # the task captures paths, not the RunDir
 
     @ray.remote(num_cpus=resources["cpu"], num_gpus=resources["gpu"])
@@ -137,12 +142,13 @@ def measure_baseline(cfg: CompressConfig, run: RunDir, resources: dict[str, floa
         from serving.cluster import pin_threads
 
         pin_threads(threads)
-        return trial_fn(dict(BASELINE), cfg, workdir, threads=threads)
+        return trial_fn(dict(params), cfg, workdir, threads=threads)
 
     result = ray.get(task.remote())
-    result.update(accuracy_drop=0.0, feasible=1, violated="")
+    result["accuracy_drop"] = 0.0
+    result.update(feasibility(result, cfg))
     run.append({"event": "trial", "trial_id": "baseline", "status": "ok",
-                "params": dict(BASELINE), "metrics": result, "error": None, "time": time.time()})
+                "params": dict(params), "metrics": result, "error": None, "time": time.time()})
     return result
 
 
@@ -161,6 +167,7 @@ def run_search(cfg: CompressConfig, trial_fn: TrialFn = run_trial,
     space = space_for(cfg)
     problem = search_problem(cfg, space)
     warm = [space.check(w).params() for w in cfg.search.warm_start]
+    baseline_params = problem.active(space.check(BASELINE).params())
     run = RunDir("compress", cfg.name)
     run.save_config(cfg)
     run.write_json("space.json", {"params": [p.name for p in space.params],
@@ -171,7 +178,7 @@ def run_search(cfg: CompressConfig, trial_fn: TrialFn = run_trial,
     resources, concurrent, threads = plan_resources(cfg, ray.cluster_resources())
     logger.info("trials: %s each, %d at a time, %d torch threads", resources, concurrent, threads)
     start = time.time()
-    baseline_result = measure_baseline(cfg, run, resources, threads, trial_fn)
+    baseline_result = measure_baseline(cfg, run, baseline_params, resources, threads, trial_fn)
     baseline = float(baseline_result["accuracy"])
     objectives = [to_dict(o) for o in cfg.search.objectives]
     refresh(run.path, objectives)
@@ -186,7 +193,7 @@ def run_search(cfg: CompressConfig, trial_fn: TrialFn = run_trial,
     else:
         inner = make_searcher(cfg.search.searcher, problem, cfg.search.seed, warm,
                               **_searcher_options(cfg))
-        searcher = DedupSearcher(inner, problem, known={config_key(BASELINE): baseline_result})
+        searcher = DedupSearcher(inner, problem, known={config_key(baseline_params): baseline_result})
         tuner = tune.Tuner(
             fn,
             tune_config=tune.TuneConfig(search_alg=searcher, num_samples=cfg.search.num_samples,
@@ -205,7 +212,7 @@ def run_search(cfg: CompressConfig, trial_fn: TrialFn = run_trial,
 
 def _searcher_options(cfg: CompressConfig) -> dict[str, Any]:
     options = dict(cfg.search.searcher_options)
-    if cfg.search.searcher == "ax" and cfg.search.initialization_budget is not None:
+    if cfg.search.searcher in ("ax", "llm") and cfg.search.initialization_budget is not None:
         options.setdefault("initialization_budget", cfg.search.initialization_budget)
     return options
 

@@ -21,7 +21,7 @@ from serving.models import resolve_model
 
 logger = logging.getLogger(__name__)
 
-BASELINE = {"method": "none", "pruning": "none"}
+BASELINE = {"method": "none"}  #: the uncompressed model (no pruning: the default)
 
 
 def space_for(cfg: CompressConfig) -> CompressionSpace:

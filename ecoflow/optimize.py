@@ -64,7 +64,11 @@ def attach_run_log(run: RunDir) -> None:
     handler.setLevel(logging.INFO)
     handler._ecoflow_run_log = True  # type: ignore[attr-defined]
     root.addHandler(handler)
+    event_log.propagate = False  # full prompts: run.log only, never the console
     event_log.setLevel(logging.INFO)
+    for old in event_log.handlers[:]:
+        event_log.removeHandler(old)
+    event_log.addHandler(handler)
 
 
 class LoggedDecoder:

@@ -33,13 +33,15 @@ def connect(num_cpus: int | None = None, **init_kwargs) -> None:
         num_cpus: logical CPUs for a newly started local Ray (default :func:`local_num_cpus`).
         **init_kwargs: passed to ``ray.init`` (e.g. ``runtime_env``).
     """
+    address = os.environ.get("RAY_ADDRESS")
+    if address:
+        prefer_token_auth()  # before Ray's first import, which reads the auth mode
     import ray
 
     if ray.is_initialized():
         return
     init_kwargs.setdefault("namespace", NAMESPACE)
     init_kwargs.setdefault("log_to_driver", True)
-    address = os.environ.get("RAY_ADDRESS")
     if address:
         join(address, **init_kwargs)
         return

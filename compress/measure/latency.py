@@ -8,9 +8,13 @@ generate time minus the prefill time.
 
 from __future__ import annotations
 
+import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 
 def prompt_ids(tokenizer: Any, text: str, length: int) -> list[int]:
@@ -63,7 +67,11 @@ def measure_latency(model: Any, tokenizer: Any, text: str, batch_sizes: Sequence
                 total.append(_timed(lambda x=x, m=mask: model.generate(x, attention_mask=m, **gen),
                                     sync))
             p, t = sorted(prefill)[len(prefill) // 2], sorted(total)[len(total) // 2]
-            decode_s = max(t - p, 1e-9)
+            decode_s = t - p
+            if decode_s <= 0.0:  # timing noise swamped the decode: no number, not a fake one
+                logger.warning("batch %d: generate (%.4f s) took no longer than prefill (%.4f s); "
+                               "decode speed unmeasured", n, t, p)
+                decode_s = math.nan
             out[f"prefill_s_b{n}"] = p
             out[f"decode_tps_b{n}"] = n * (new_tokens - 1) / decode_s
             out[f"ms_per_token_b{n}"] = 1000 * decode_s / (new_tokens - 1)

@@ -96,3 +96,11 @@ def test_sft_loss_is_on_the_response_only(tiny_model, tmp_path):
     labelled = batch["labels"][0][batch["labels"][0] != -100]
     text = trainer.processing_class.decode(labelled)
     assert text.startswith("Blue.") and "Name a colour" not in text  # prompt tokens carry no loss
+
+
+def test_robust_loss_without_smoothing_uses_epsilon_zero(tiny_model, tmp_path):
+    """``dpo.smoothing=none`` with ``robust``: no per-pair ε and a scalar ε of 0 (plain DPO)."""
+    rows = [{k: v for k, v in r.items() if k != "label_smoothing"} for r in dpo_rows(PAIRS, True, 0.4)]
+    trainer = build_dpo_trainer(tiny_model, rows, [], TrainSettings(max_steps=1, num_workers=1),
+                                DPOSettings(loss_type="robust", smoothing="none"), tmp_path)
+    assert trainer.args.label_smoothing == 0.0 and trainer.label_smoothing == 0.0

@@ -87,11 +87,13 @@ def test_infeasible_trials_are_shown_but_not_on_the_front(tmp_path: Path) -> Non
     """A trial breaking an outcome constraint (``feasible: 0``) would dominate everything."""
     folder = write_experiment(tmp_path / "exp")
     with (folder / "events.jsonl").open("a") as f:
-        metrics = {"acc": 0.9, "lat": 0.1, "feasible": 0, "violated": ["drop <= 0.1"]}
+        # as a Tune trial reports it: the broken constraints joined into one string
+        metrics = {"acc": 0.9, "lat": 0.1, "feasible": 0, "violated": "drop <= 0.1"}
         f.write(json.dumps({"event": "trial", "trial_id": "t6", "params": {}, "metrics": metrics}))
         f.write("\n")
     summary = write_pareto_artifacts(folder)
     assert summary["n_infeasible"] == 1 and summary["front"] == [0, 4, 5]
+    assert summary["trials"][-1]["violated"] == ["drop <= 0.1"]
     assert summary["hypervolume_curve"][-2:] == pytest.approx([0.41, 0.41])
     from compress.figures import figures
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from alignment.generate import GenerateSettings
 from alignment.training import DPOSettings, SFTSettings, TrainSettings
-from serving.config import ConfigError, load_config
+from serving.config import ConfigError, config_file, load_config
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "alignment"
 
@@ -68,12 +68,5 @@ class AlignmentConfig:
 
 def load(path: str | None, preset: str | None, overrides: list[str]) -> AlignmentConfig:
     """The config from ``--config`` or ``--preset`` (``configs/alignment/<preset>.yaml``)."""
-    if path and preset:
-        raise ConfigError("give `--config` or `--preset`, not both.")
-    if preset:
-        path = str(CONFIG_DIR / f"{preset}.yaml")
-        if not Path(path).is_file():
-            names = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml")
-                           if p.stem not in ("constitution", "heldout"))
-            raise ConfigError(f"unknown preset `{preset}`; presets: {names}.")
+    path = config_file(CONFIG_DIR, path, preset, exclude=("constitution", "heldout"))
     return load_config(AlignmentConfig, path, overrides)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from compress.methods import PRUNING_METHODS, QUANT_METHODS
 from compress.space import BITS, GROUP_SIZES
-from serving.config import ConfigError, load_config
+from serving.config import ConfigError, config_file, load_config
 
 PRESET_DIR = Path(__file__).resolve().parents[1] / "configs" / "compress"
 COMMANDS = ("search", "evaluate", "report", "dashboard")
@@ -184,11 +184,4 @@ def load(path: str | None = None, preset: str | None = None,
     Raises:
         ConfigError: Unknown preset, unknown key, wrong type.
     """
-    if path and preset:
-        raise ConfigError("give either --config or --preset, not both.")
-    if preset:
-        path = str(PRESET_DIR / f"{preset}.yaml")
-        if not Path(path).is_file():
-            names = sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
-            raise ConfigError(f"unknown preset `{preset}`; available: {', '.join(names)}.")
-    return load_config(CompressConfig, path, overrides)
+    return load_config(CompressConfig, config_file(PRESET_DIR, path, preset), overrides)

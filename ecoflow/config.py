@@ -13,7 +13,7 @@ from typing import Literal
 
 from ecoflow.training import TrainConfig
 from promptopt.config import BudgetConfig, EvalConfig, TaskConfig
-from serving.config import ConfigError, load_config
+from serving.config import ConfigError, config_file, load_config
 from serving.settings import ClientConfig, ServingConfig
 
 PRESET_DIR = Path(__file__).resolve().parents[1] / "configs" / "ecoflow"
@@ -153,11 +153,4 @@ class EcoflowConfig:
 def load(path: str | None = None, preset: str | None = None,
          overrides: list[str] | tuple[str, ...] = ()) -> EcoflowConfig:
     """The config from a preset and/or a file, then ``key=value`` overrides."""
-    if preset is not None and path is not None:
-        raise ConfigError("give `--config` or `--preset`, not both.")
-    if preset is not None:
-        path = str(PRESET_DIR / f"{preset}.yaml")
-        if not Path(path).is_file():
-            names = sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
-            raise ConfigError(f"unknown preset `{preset}`; available: {', '.join(names)}.")
-    return load_config(EcoflowConfig, path, overrides)
+    return load_config(EcoflowConfig, config_file(PRESET_DIR, path, preset), overrides)

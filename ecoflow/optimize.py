@@ -33,14 +33,12 @@ from ecoflow.jobs import load_corpus, load_model, serve_apps
 from ecoflow.surrogate import GPSurrogate
 from promptopt import build
 from promptopt.config import PromptOptConfig
-from promptopt.jobs import saved_ledger
-from promptopt.plots import write_progress
-from promptopt.report import heldout_report, progress_points
+from promptopt.jobs import final_report, saved_ledger
 from promptopt.stats import accuracy
 from serving.client import EmbedClient, LLMClient
 from serving.ledger import BudgetLedger
 from serving.protocols import Decoder
-from serving.runs import RunDir, read_jsonl
+from serving.runs import RunDir, attach_run_log, read_jsonl
 
 log = logging.getLogger(__name__)
 event_log = logging.getLogger("ecoflow.events")  # full prompts, to the run's run.log
@@ -51,24 +49,6 @@ def promptopt_view(config: EcoflowConfig) -> PromptOptConfig:
     return PromptOptConfig(name=config.name, seed=config.optimize.seed, task=config.task,
                            evaluation=config.evaluation, scorer=config.scorer,
                            budget=config.budget, progress=config.progress)
-
-
-def attach_run_log(run: RunDir) -> None:
-    """Send INFO logs, and every event in full, to ``run.log`` in the run folder."""
-    root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, "_ecoflow_run_log", False)]:
-        root.removeHandler(old)
-        old.close()
-    handler = logging.FileHandler(run.path / "run.log", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(logging.INFO)
-    handler._ecoflow_run_log = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
-    event_log.propagate = False  # full prompts: run.log only, never the console
-    event_log.setLevel(logging.INFO)
-    for old in event_log.handlers[:]:
-        event_log.removeHandler(old)
-    event_log.addHandler(handler)
 
 
 class LoggedDecoder:
@@ -174,7 +154,7 @@ def run_optimize(config: EcoflowConfig) -> dict[str, Any]:
     run = RunDir("ecoflow", config.name)
     corpus, model = load_corpus(run), load_model(run)  # before anything is written
     run.save_config(config)
-    attach_run_log(run)
+    attach_run_log(run, event_log)
     base_url = serve_apps(config, llm=True)
     encoder = EmbedClient(config.scorer, base_url=f"{base_url}/embed/v1")
     check_space(corpus, model.dim, encoder)
@@ -218,19 +198,12 @@ def check_space(corpus: Corpus, model_dim: int, encoder: EmbedClient) -> None:
 def report(config: EcoflowConfig, run: RunDir, result: BOResult, base_url: str, table,
            test) -> dict[str, Any]:
     """Held-out baseline vs best (promptopt's report), the progress plot, decode fidelity."""
-    po = promptopt_view(config)
-    report_ledger = BudgetLedger()  # the report is outside the optimization budget
-    scorer = build.evaluator(po, build.client(config.scorer, f"{base_url}/v1", report_ledger), table)
     best = result.best.text if result.best is not None else config.task.baseline
-    log.info("held-out report on %d problems: baseline %r vs best %r", len(test),
-             config.task.baseline, best)
-    held = heldout_report(scorer, test, {"baseline": config.task.baseline, "best": best},
-                          n_resamples=config.evaluation.n_resamples, seed=config.optimize.seed)
-    write_progress(progress_points(run.events()), run.path,
-                   title="ecoflow: best-so-far train accuracy")
+    final = final_report(promptopt_view(config), run, f"{base_url}/v1", table, test, best,
+                         "ecoflow")
     cosines = [e.round_trip_cosine for e in result.events if e.round_trip_cosine is not None]
     return {
-        "method": "ecoflow", "name": config.name, "model": scorer.scorer.model,
+        "method": "ecoflow", "name": config.name, "model": final["model"],
         "decoder": config.optimize.decoder, "stopped": result.stop_reason,
         "evaluations": result.evaluations,
         "rounds": max((e.round for e in result.events), default=0),
@@ -240,5 +213,5 @@ def report(config: EcoflowConfig, run: RunDir, result: BOResult, base_url: str, 
         "round_trip_cosine": {"n": len(cosines), "values": cosines,
                               "mean": statistics.fmean(cosines) if cosines else None,
                               "min": min(cosines, default=None), "max": max(cosines, default=None)},
-        "heldout": held, "report_usage": report_ledger.state(),
+        "heldout": final["heldout"], "report_usage": final["report_usage"],
     }  # fmt: skip

@@ -84,7 +84,7 @@ def evaluator(
         fan_out: fan large sets out over Ray tasks (needs ``llm`` to be an ``LLMClient``).
         model: the model name in table keys (default ``llm.model``).
     """
-    fmt = PromptFormat(config.task.position, config.task.include_qa)
+    fmt = prompt_format(config)
     table = eval_table(config) if table is None else table
     params: dict[str, Any] = {"temperature": 0.0, "max_tokens": config.task.max_tokens}
     scorer = LLMScorer(llm, fmt, model=model or llm.model, table=table, **params)
@@ -96,6 +96,31 @@ def evaluator(
         mapper = RayFanOut(spec, llm.ledger)
     ev = config.evaluation
     return Evaluator(scorer, mapper, fan_out_above=ev.fan_out_above, chunk_size=ev.chunk_size)
+
+
+def prompt_format(config: PromptOptConfig) -> PromptFormat:
+    """``task.position`` / ``task.include_qa`` as OPRO's prompt format."""
+    return PromptFormat(config.task.position, config.task.include_qa)
+
+
+def optimizer(
+    method: str,
+    config: PromptOptConfig,
+    optimizer_llm: LLM,
+    scorer: Scorer,
+    train: list[Example],
+    on_event: EventSink | None,
+    meter: UsageMeter | None,
+    progress: bool = True,
+    edit_llm: LLM | None = None,
+) -> tuple[Opro | ProTeGi, int]:
+    """``method``'s optimizer (``opro`` / ``protegi``) and its configured number of steps."""
+    if method == "opro":
+        return opro(config, optimizer_llm, scorer, train, on_event, meter, progress), config.opro.steps
+    if method == "protegi":
+        built = protegi(config, optimizer_llm, scorer, train, on_event, meter, progress, edit_llm)
+        return built, config.protegi.steps
+    raise ValueError(f"unknown method {method!r}; one of opro, protegi.")
 
 
 def opro(
@@ -111,7 +136,7 @@ def opro(
     o = config.opro
     return Opro(
         optimizer_llm, scorer, train,
-        prompt_format=PromptFormat(config.task.position, config.task.include_qa),
+        prompt_format=prompt_format(config),
         candidates_per_step=o.candidates_per_step, max_pairs=o.max_pairs,
         num_buckets=o.num_buckets, num_exemplars=min(o.num_exemplars, len(train)),
         temperature=o.temperature, max_tokens=o.max_tokens, max_chars=o.max_chars,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from serving.config import ConfigError, load_config
+from serving.config import ConfigError, load_config, preset_file, read_yaml
 from serving.settings import ClientConfig, ServingConfig
 
 PRESET_DIR = Path(__file__).resolve().parents[1] / "configs" / "promptopt"
@@ -196,15 +196,6 @@ class PromptOptConfig:
     tune: TuneConfig = field(default_factory=TuneConfig)
 
 
-def preset_path(command: str, preset: str) -> Path:
-    """``configs/promptopt/<command>_<preset>.yaml``; raises naming the files that exist."""
-    path = PRESET_DIR / f"{command}_{preset}.yaml"
-    if not path.is_file():
-        known = sorted(p.stem for p in PRESET_DIR.glob(f"{command}_*.yaml"))
-        raise ConfigError(f"no preset `{preset}` for `{command}` ({path}); known: {known}.")
-    return path
-
-
 def load(
     command: str, path: str | None = None, preset: str | None = None, overrides: list[str] = ()
 ) -> PromptOptConfig:
@@ -213,9 +204,7 @@ def load(
         raise ConfigError(f"unknown command `{command}`; one of {COMMANDS}.")
     base = None
     if preset is not None:
-        import yaml
-
-        base = yaml.safe_load(preset_path(command, preset).read_text()) or {}
+        base = read_yaml(preset_file(PRESET_DIR, preset, prefix=f"{command}_"))
     config = load_config(PromptOptConfig, path, list(overrides), base=base)
     if config.name is None:
         config.name = command if preset is None else f"{command}-{preset}"

@@ -20,7 +20,7 @@ from promptopt.plots import write_progress
 from promptopt.report import heldout_report, progress_points
 from promptopt.resume import ReplaySink
 from serving.ledger import BudgetLedger
-from serving.runs import RunDir
+from serving.runs import RunDir, attach_run_log
 
 logger = logging.getLogger(__name__)
 # Every new event in full (prompts never truncated) goes to the run's run.log only.
@@ -41,17 +41,7 @@ def open_run(config: PromptOptConfig) -> RunDir:
     ``run.log`` that holds every new event in full (prompts never truncated)."""
     run = RunDir("promptopt", config.name)
     run.save_config(config)
-    for old in [h for h in event_log.handlers if isinstance(h, logging.FileHandler)]:
-        event_log.removeHandler(old)  # one run per process at a time: the last one logs
-        logging.getLogger().removeHandler(old)
-        old.close()
-    handler = logging.FileHandler(run.path / "run.log", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(logging.INFO)
-    logging.getLogger().addHandler(handler)
-    event_log.propagate = False
-    event_log.setLevel(logging.INFO)
-    event_log.addHandler(handler)
+    attach_run_log(run, event_log)
     return run
 
 
@@ -82,13 +72,9 @@ def run_optimizer(config: PromptOptConfig, method: str) -> dict[str, Any]:
 
     sink = ReplaySink(run.events(), _logged(run.append), method, after_append=log_event)
     meter = build.LedgerMeter(ledger)
-    if method == "opro":
-        optimizer = build.opro(config, optimizer_llm, evaluator, train, sink, meter, config.progress)
-    else:
-        edit_llm = build.editor(config, base_url, ledger)
-        optimizer = build.protegi(config, optimizer_llm, evaluator, train, sink, meter,
-                                  config.progress, edit_llm)  # fmt: skip
-    steps = config.opro.steps if method == "opro" else config.protegi.steps
+    edit_llm = build.editor(config, base_url, ledger) if method == "protegi" else None
+    optimizer, steps = build.optimizer(method, config, optimizer_llm, evaluator, train, sink,
+                                       meter, config.progress, edit_llm)  # fmt: skip
     initial = list(config.task.initial)
     result = optimizer.optimize(initial, steps=steps)
     logger.info(
@@ -96,42 +82,43 @@ def run_optimizer(config: PromptOptConfig, method: str) -> dict[str, Any]:
     )
 
     best = result.best.instruction if result.best else config.task.baseline
-    report_ledger = BudgetLedger()  # the report is outside the optimization budget
-    report_eval = build.evaluator(
-        config, build.client(config.scorer, base_url, report_ledger), table
-    )
-    logger.info(
-        "held-out report on %d test problems: baseline %r vs best %r",
-        len(test),
-        config.task.baseline,
-        best,
-    )
-    heldout = heldout_report(
-        report_eval,
-        test,
-        {"baseline": config.task.baseline, "best": best},
-        n_resamples=config.evaluation.n_resamples,
-        seed=config.seed,
-    )
-    points = progress_points(run.events())
-    write_progress(points, run.path, title=f"{method}: best-so-far train accuracy")
+    report = final_report(config, run, base_url, table, test, best, method)
     summary = {
         "method": method,
         "name": config.name,
-        "model": scorer_llm.model,
+        "model": report["model"],
         "stopped": result.stopped,
         "steps_completed": result.steps_completed,
         "best_train": None if result.best is None else {
             "instruction": result.best.instruction, "score": result.best.score,
             "n": result.best.n, "step": result.best.step},
-        "heldout": heldout,
-        "usage": {"optimization": ledger.state(), "report": report_ledger.state()},
+        "heldout": report["heldout"],
+        "usage": {"optimization": ledger.state(), "report": report["report_usage"]},
         "resume": {"replayed_events": sink.replayed, "new_events": sink.written},
         "wall_s": round(time.perf_counter() - t0, 1),
     }  # fmt: skip
     run.write_json("summary.json", summary)
     logger.info("summary: %s", json.dumps(_brief(summary)))
     return summary
+
+
+def final_report(config: PromptOptConfig, run: RunDir, base_url: str | None, table: Any,
+                 test: list, best: str, method: str) -> dict[str, Any]:
+    """Held-out baseline vs ``best`` and the progress plot (OPRO, ProTeGi and ecoflow).
+
+    The report's calls go through their own ledger, outside the optimization budget.
+    Returns the summary's ``model``, ``heldout`` and ``report_usage`` (that ledger's).
+    """
+    report_ledger = BudgetLedger()
+    scorer = build.client(config.scorer, base_url, report_ledger)
+    evaluator = build.evaluator(config, scorer, table)
+    logger.info("held-out report on %d test problems: baseline %r vs best %r",
+                len(test), config.task.baseline, best)
+    heldout = heldout_report(evaluator, test, {"baseline": config.task.baseline, "best": best},
+                             n_resamples=config.evaluation.n_resamples, seed=config.seed)
+    write_progress(progress_points(run.events()), run.path,
+                   title=f"{method}: best-so-far train accuracy")
+    return {"model": scorer.model, "heldout": heldout, "report_usage": report_ledger.state()}
 
 
 def run_evaluate(config: PromptOptConfig) -> dict[str, Any]:

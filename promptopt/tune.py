@@ -97,7 +97,6 @@ def trainable(
 ) -> None:
     """One trial: optimize on the train set, score the best on validation, report both."""
     method, config = trial_config(config, params)
-    edit_llm = None
     ledger = BudgetLedger(config.budget.max_calls, config.budget.max_tokens)
     scorer_client = build.client(config.scorer, base_url, ledger)
     scorer_llm = CountingLLM(scorer_client)
@@ -106,15 +105,10 @@ def trainable(
     train, val, _ = build.samples(config)
     trial = RunDir("trials", tune.get_context().get_trial_name(), root=run_path)
     meter = build.LedgerMeter(ledger)
-    if method == "opro":
-        optimizer = build.opro(config, optimizer_llm, scorer, train, trial.append, meter, False)
-        steps = config.opro.steps
-    else:
-        edit = build.editor(config, base_url, ledger)
-        edit_llm = CountingLLM(edit) if edit is not None else None
-        optimizer = build.protegi(config, optimizer_llm, scorer, train, trial.append, meter,
-                                  False, edit_llm)  # fmt: skip
-        steps = config.protegi.steps
+    edit = build.editor(config, base_url, ledger) if method == "protegi" else None
+    edit_llm = CountingLLM(edit) if edit is not None else None
+    optimizer, steps = build.optimizer(method, config, optimizer_llm, scorer, train,
+                                       trial.append, meter, False, edit_llm)  # fmt: skip
     result = optimizer.optimize(list(config.task.initial), steps=steps)
     best = result.best.instruction if result.best else config.task.initial[0]
     accuracy = mean_correct(scorer.score(best, val))

@@ -138,17 +138,42 @@ def load_config(
     """
     data: dict[str, Any] = dict(base or {})
     if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"config file `{path}` does not exist.")
-        try:
-            loaded = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"config file `{path}` is not valid YAML: {exc}") from exc
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"config file `{path}` must hold a mapping at the top level.")
-        data = _merge(data, loaded)
+        data = _merge(data, read_yaml(path))
     return from_dict(cls, apply_overrides(data, overrides))
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """A YAML config file's mapping; a missing file, bad YAML or a non-mapping is a
+    :class:`ConfigError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file `{path}` does not exist.")
+    try:
+        loaded = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file `{path}` is not valid YAML: {exc}") from exc
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"config file `{path}` must hold a mapping at the top level.")
+    return loaded
+
+
+def preset_file(folder: Path, preset: str, prefix: str = "", exclude: Sequence[str] = ()) -> Path:
+    """``folder/<prefix><preset>.yaml``; an unknown preset is a :class:`ConfigError` that
+    lists the known ones (file stems in ``exclude`` are not presets)."""
+    path = folder / f"{prefix}{preset}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem.removeprefix(prefix) for p in folder.glob(f"{prefix}*.yaml")
+                       if p.stem not in exclude)
+        raise ConfigError(f"unknown preset `{preset}` ({path}); presets: {', '.join(known)}.")
+    return path
+
+
+def config_file(folder: Path, path: str | None, preset: str | None,
+                exclude: Sequence[str] = ()) -> str | None:
+    """The YAML file of ``--config PATH`` or ``--preset NAME`` (None: defaults only)."""
+    if path and preset:
+        raise ConfigError("give `--config` or `--preset`, not both.")
+    return str(preset_file(folder, preset, exclude=exclude)) if preset else path
 
 
 def _merge(a: dict[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:

@@ -58,6 +58,28 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
             raise ValueError(f"{path}:{i + 1} is not valid JSON (edited by hand?)") from None
 
 
+def attach_run_log(run: RunDir, events: logging.Logger) -> logging.Handler:
+    """Send INFO logs and every ``events`` line in full to ``run.log`` in the run folder.
+
+    ``events`` lines carry whole prompts, so they go to the file only, never the console.
+    One run per process logs at a time: a later call moves the file to the new run.
+    """
+    root = logging.getLogger()
+    for logger in (root, events):
+        for old in [h for h in logger.handlers if getattr(h, "_rayopt_run_log", False)]:
+            logger.removeHandler(old)
+            old.close()
+    handler = logging.FileHandler(run.path / "run.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    handler._rayopt_run_log = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    events.propagate = False
+    events.setLevel(logging.INFO)
+    events.addHandler(handler)
+    return handler
+
+
 def results_root() -> Path:
     """``$RAYOPT_RESULTS_DIR`` or ``./results``."""
     return Path(os.environ.get("RAYOPT_RESULTS_DIR", "results"))

@@ -43,7 +43,7 @@ demo-serving: install
 
 # Each package's demo on the embedded models (GSM8K from GSM8K_DIR).
 demo-ecoflow: install
-	GSM8K_DIR=$${GSM8K_DIR:-../shared/data/gsm8k} $(PY) -m ecoflow optimize --preset demo
+	GSM8K_DIR=$${GSM8K_DIR:-../shared/data/gsm8k} $(PY) -m ecoflow demo
 
 demo-alignment: install
 	$(PY) -m alignment run --preset demo

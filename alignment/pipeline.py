@@ -29,7 +29,7 @@ from alignment.rules import load_rules
 from alignment.store import StageStore
 from alignment.training import dpo_rows, sft_rows
 from serving.config import ConfigError
-from serving.runs import RunDir
+from serving.runs import RunDir, write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -193,9 +193,7 @@ class Pipeline:
                 "pairs": len(self.store(index).records("pairs")), "skipped": skipped,
                 "skipped_by_reason": dict(self.store(index).report().skipped()),
                 "rule_responses": rules.responses}
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False))
-        tmp.replace(path)
+        write_json_atomic(path, data)
         self.run.append({"event": "evaluate", **_numbers(data)})
         return data
 

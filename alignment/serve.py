@@ -65,13 +65,7 @@ def serve_stage_model(run_name: str, stage: str, model_dir: Path, num_cpus: floa
 def stop_stage_apps(keep: str | None = None) -> list[str]:
     """Delete the ``alignment-*`` apps (but ``alignment-<keep>``): frees their CPUs for training."""
     connect()  # first: `serve.status()` alone would join any cluster it finds ("auto")
-    from ray import serve
+    from serving.deploy import app_statuses, shutdown
 
-    from serving.deploy import app_statuses
-
-    gone = []
-    for name in app_statuses():
-        if name.startswith(PREFIX) and name != f"{PREFIX}{keep}":
-            serve.delete(name)
-            gone.append(name)
-    return gone
+    return shutdown(tuple(name for name in app_statuses()
+                          if name.startswith(PREFIX) and name != f"{PREFIX}{keep}"))

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from serving.runs import append_jsonl, read_jsonl, repair_torn_tail
+from serving.runs import append_jsonl, read_jsonl, repair_torn_tail, write_json_atomic
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -133,9 +133,7 @@ class StageStore:
         """Rewrite ``manifest.json`` (atomically): the done steps and the current totals."""
         done = self._done() if done is None else done
         data = {"done": done, **self._report(set(done)).to_dict()}
-        tmp = self.manifest_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False))
-        tmp.replace(self.manifest_path)
+        write_json_atomic(self.manifest_path, data)
 
     def mark_done(self, step: str) -> None:
         """Record that ``step`` finished; :meth:`is_done` is then True on every rerun."""

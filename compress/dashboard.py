@@ -22,7 +22,7 @@ from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from compress.figures import figures
-from compress.report import json_dumps, load_experiment
+from compress.report import front_trials, json_dumps, load_experiment
 from serving.runs import results_root
 
 log = logging.getLogger(__name__)
@@ -86,9 +86,8 @@ def inspect_folder(folder: Path) -> dict[str, Any]:
 
 def _light(summary: dict[str, Any]) -> dict[str, Any]:
     """The summary with front trials only (the figures already carry every point)."""
-    front = [summary["trials"][i] for i in summary["front"]]
     keep = {k: v for k, v in summary.items() if k != "trials"}
-    return {**keep, "front_trials": front}
+    return {**keep, "front_trials": front_trials(summary)}
 
 
 class Experiments:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from compress.config import CompressConfig
-from compress.experiment import write_results_csv
+from compress.experiment import trial_event, write_results_csv
 from compress.trial import run_trial, space_for
 from serving.cluster import pin_threads
 from serving.runs import RunDir
@@ -25,7 +24,6 @@ def run_evaluate(cfg: CompressConfig) -> dict[str, Any]:
     trial_id = "evaluate-" + spec.label.replace(" ", "_").replace(":", "").replace("+", "")
     result = run_trial(spec.params(), cfg, run.path / "trials" / trial_id, threads=threads,
                        space=space)
-    run.append({"event": "trial", "trial_id": trial_id, "status": "ok",
-                "params": spec.params(), "metrics": result, "error": None, "time": time.time()})
+    run.append(trial_event(trial_id, "ok", spec.params(), result))
     write_results_csv(run.path)
     return result

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import logging
 import math
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,13 @@ def trial_events(run_path: Path) -> list[dict[str, Any]]:
             latest.pop(event["trial_id"], None)
             latest[event["trial_id"]] = event
     return list(latest.values())
+
+
+def trial_event(trial_id: str, status: str, params: Mapping[str, Any], metrics: Mapping[str, Any],
+                error: str | None = None) -> dict[str, Any]:
+    """One ``events.jsonl`` trial line (the format above)."""
+    return {"event": "trial", "trial_id": trial_id, "status": status, "params": dict(params),
+            "metrics": dict(metrics), "error": error, "time": time.time()}
 
 
 def parse_constraint(text: str) -> Constraint:

@@ -214,6 +214,17 @@ def load_experiment(
     return experiment_summary(trial_rows(events, [o.name for o in parsed]), parsed)
 
 
+def front_trials(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The trials on the front of a :func:`pareto_summary`, in front order."""
+    return [summary["trials"][i] for i in summary.get("front", [])]
+
+
+def front_table(summary: Mapping[str, Any], metrics: Sequence[str]) -> list[dict[str, Any]]:
+    """The front as rows of ``trial_id``, ``params`` and the named metrics."""
+    return [{"trial_id": t["trial_id"], "params": t["params"],
+             **{m: t["metrics"].get(m) for m in metrics}} for t in front_trials(summary)]
+
+
 def write_pareto_artifacts(
     run_dir: str | Path, objectives: ObjectivesSpec | None = None
 ) -> dict[str, Any]:

@@ -22,13 +22,14 @@ from typing import Any
 from ray import tune
 
 from compress.config import CompressConfig
-from compress.experiment import parse_constraint, refresh, trial_events, violated
+from compress.experiment import parse_constraint, refresh, trial_event, trial_events, violated
+from compress.report import front_table
 from compress.searchers import Objective, SearchProblem, make_searcher
 from compress.searchers.dedup import DedupSearcher, config_key
 from compress.space import CompressionSpace
 from compress.trial import BASELINE, run_trial, space_for
 from serving.config import to_dict
-from serving.runs import RunDir
+from serving.runs import RunDir, append_jsonl
 
 logger = logging.getLogger(__name__)
 
@@ -107,15 +108,15 @@ class EventLog(tune.Callback):
         self.objectives = objectives
 
     def _log(self, trial: Any, status: str, error: str | None) -> None:
-        run = RunDir("compress", Path(self.run_path).name, root=Path(self.run_path).parents[1])
+        path = Path(self.run_path)
         if any(e["trial_id"] == trial.trial_id and e.get("status") == status
-               for e in trial_events(run.path)):
+               for e in trial_events(path)):
             return
         metrics = {k: v for k, v in (trial.last_result or {}).items() if k not in TUNE_KEYS}
-        run.append({"event": "trial", "trial_id": trial.trial_id, "status": status,
-                    "params": self.problem.active(trial.config), "metrics": metrics,
-                    "error": error, "time": time.time()})
-        refresh(run.path, self.objectives)
+        append_jsonl(path / "events.jsonl",
+                     trial_event(trial.trial_id, status, self.problem.active(trial.config),
+                                 metrics, error))
+        refresh(path, self.objectives)
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self._log(trial, "ok", None)
@@ -147,8 +148,7 @@ def measure_baseline(cfg: CompressConfig, run: RunDir, params: dict[str, Any],
     result = ray.get(task.remote())
     result["accuracy_drop"] = 0.0
     result.update(feasibility(result, cfg))
-    run.append({"event": "trial", "trial_id": "baseline", "status": "ok",
-                "params": dict(params), "metrics": result, "error": None, "time": time.time()})
+    run.append(trial_event("baseline", "ok", params, result))
     return result
 
 
@@ -220,9 +220,7 @@ def _searcher_options(cfg: CompressConfig) -> dict[str, Any]:
 def _summary(cfg: CompressConfig, doc: dict[str, Any], space: CompressionSpace,
              wall_s: float, errors: int) -> dict[str, Any]:
     trials = doc.get("trials", [])
-    front = [{"trial_id": trials[i]["trial_id"], "params": trials[i]["params"],
-              **{o.name: trials[i]["metrics"].get(o.name) for o in cfg.search.objectives}}
-             for i in doc.get("front", [])]
+    front = front_table(doc, [o.name for o in cfg.search.objectives])
     searched = sum(t["trial_id"] != "baseline" for t in trials)
     return {"name": cfg.name, "searcher": cfg.search.searcher, "trials": len(trials),
             "complete": searched >= cfg.search.num_samples, "errors": errors, "hypervolume": doc.get("hypervolume"),

@@ -18,7 +18,6 @@ requires for ``storage_path`` anyway).
 from __future__ import annotations
 
 import logging
-import shutil
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
@@ -173,8 +172,3 @@ def fit(vectors: Tensor, config: TrainConfig, run: RunDir,
 
 def _plain(metrics: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in metrics.items() if not k.startswith("_")}
-
-
-def clear(run: RunDir) -> None:
-    """Remove a run's Ray Train storage (start training over under the same name)."""
-    shutil.rmtree(run.path / "train", ignore_errors=True)

@@ -11,7 +11,6 @@ epoch ``k`` sees exactly the batches an uninterrupted run would have seen from `
 from __future__ import annotations
 
 import hashlib
-import math
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -180,8 +179,3 @@ def gather_digests(model: nn.Module) -> list[str]:
     out: list[str | None] = [None] * dist.get_world_size()
     dist.all_gather_object(out, digest)
     return [str(d) for d in out]
-
-
-def steps_per_epoch(n_train: int, config: TrainConfig) -> int:
-    """Optimizer steps per epoch on each rank."""
-    return math.ceil((n_train // config.num_workers) / config.batch_size)

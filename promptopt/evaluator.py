@@ -18,8 +18,8 @@ from promptopt.task import Example
 from serving.ledger import BudgetExceeded
 from serving.protocols import LLM, Completion, Message, Usage
 
-# One outcome list per chunk, or None for a chunk that ran out of budget (the mapper's
-# ledger then raises BudgetExceeded on its next check, after the finished chunks are stored).
+# One outcome list per chunk, or None for a chunk that ran out of budget (the evaluator
+# stores the finished chunks, then raises BudgetExceeded).
 ChunkMapper = Callable[[str, list[list[Example]]], list[list[Outcome] | None]]
 
 

@@ -1,4 +1,4 @@
-"""Figures of a run: best-so-far accuracy against LLM calls, and a Tune sweep's Pareto front.
+"""A run's figure: best-so-far accuracy against LLM calls (sweeps use compress's Pareto report).
 
 HTML comes from plotly (self-contained, opens offline). PNG comes from matplotlib: plotly's
 PNG export (kaleido 1.x) needs a Chrome binary, which an offline machine does not have

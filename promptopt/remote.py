@@ -46,15 +46,15 @@ class ScorerSpec:
 @ray.remote(num_cpus=0)  # an HTTP client: it waits on the Serve replica, which holds the CPUs
 def _score_chunk(
     spec: ScorerSpec, instruction: str, examples: list[Example], max_calls: int | None
-) -> tuple[list[Outcome] | None, dict, str | None]:
+) -> tuple[list[Outcome] | None, dict]:
     client = LLMClient(
         spec.client, base_url=spec.base_url, model=spec.model, ledger=BudgetLedger(max_calls)
     )
     scorer = LLMScorer(client, spec.prompt_format, model=spec.model, **spec.params)
     try:
-        return scorer.score(instruction, examples), client.ledger.state(), None
-    except BudgetExceeded as exc:  # finished calls are in the response cache; usage counts
-        return None, client.ledger.state(), str(exc)
+        return scorer.score(instruction, examples), client.ledger.state()
+    except BudgetExceeded:  # finished calls are in the response cache; usage counts
+        return None, client.ledger.state()
 
 
 def shares(left: int | None, n: int) -> list[int | None]:
@@ -80,7 +80,7 @@ class RayFanOut:
         self, instruction: str, chunks: list[list[Example]]
     ) -> list[list[Outcome] | None]:
         """One outcome list per chunk (``None`` for a chunk that ran out of budget: the
-        caller stores the others, then :meth:`check` raises)."""
+        evaluator stores the others, then raises ``BudgetExceeded``)."""
         self.ledger.check()
         caps = shares(self.ledger.remaining_calls(), len(chunks))
         refs = [
@@ -89,11 +89,11 @@ class RayFanOut:
         ]
         results = ray.get(refs)
         total = self.ledger.usage
-        for _, state, _ in results:
+        for _, state in results:
             used = Usage(**state)
             total.calls += used.calls
             total.prompt_tokens += used.prompt_tokens
             total.completion_tokens += used.completion_tokens
             total.cache_hits += used.cache_hits
         self.ledger.load_state(asdict(total))
-        return [outcomes for outcomes, _, _ in results]
+        return [outcomes for outcomes, _ in results]

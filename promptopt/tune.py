@@ -18,7 +18,7 @@ from typing import Any
 from ray import tune
 from ray.tune.search import Searcher
 
-from compress.report import write_pareto_artifacts
+from compress.report import front_table, write_pareto_artifacts
 from compress.searchers import (
     AxMOOSearcher,
     Objective,
@@ -154,16 +154,13 @@ def run_tune(config: PromptOptConfig) -> dict[str, Any]:
     # One Pareto report for every package (a restored sweep re-logs its trials: counted once).
     report = write_pareto_artifacts(run.path, {o.name: {"mode": o.mode, "ref": o.ref}
                                                for o in OBJECTIVES})  # fmt: skip
-    front = [report["trials"][i] for i in report["front"]]
     summary = {
         "method": "tune",
         "name": config.name,
         "trials": report["n_trials"] - report["n_failed"],
         "errors": grid.num_errors,
         "hypervolume": report["hypervolume"],
-        "pareto": [{"trial_id": t["trial_id"], "params": t["params"],
-                    "accuracy": t["metrics"]["accuracy"], "llm_tokens": t["metrics"]["llm_tokens"]}
-                   for t in front],
+        "pareto": front_table(report, [o.name for o in OBJECTIVES]),
     }  # fmt: skip
     run.write_json("summary.json", summary)
     return summary

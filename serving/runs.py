@@ -41,6 +41,15 @@ def append_jsonl(path: Path, record: dict[str, Any]) -> None:
         os.fsync(f.fileno())
 
 
+def write_json_atomic(path: Path, data: Any) -> Path:
+    """Write ``data`` as JSON to ``path`` through a temporary file: readers never see half."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     """The records of a JSONL file in order; a torn last line is skipped with a warning."""
     if not path.exists():
@@ -129,10 +138,7 @@ class RunDir:
 
     def write_json(self, name: str, data: Any) -> Path:
         """Write ``name`` (e.g. ``summary.json``) atomically."""
-        path, tmp = self.path / name, self.path / f".{name}.tmp"
-        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-        tmp.replace(path)
-        return path
+        return write_json_atomic(self.path / name, data)
 
 
 # Where the endpoint listens and whether bars are drawn do not change a run's results: a run

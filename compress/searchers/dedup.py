@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import pickle
-import tempfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -93,26 +90,3 @@ class DedupSearcher(Searcher):
         """Load what :meth:`get_state` returned."""
         self.known, self._inner_id = dict(state["known"]), dict(state["ids"])
         self._configs, self.skipped = dict(state["configs"]), int(state["skipped"])
-
-    def save(self, checkpoint_path: str) -> None:
-        """The inner searcher's own checkpoint bytes plus this wrapper's bookkeeping (for
-        use outside Tune; Tune uses :meth:`get_state` and the inner searcher's ``save``)."""
-        folder = os.path.dirname(os.path.abspath(checkpoint_path))
-        with tempfile.TemporaryDirectory(dir=folder) as tmp:
-            inner_path = os.path.join(tmp, "inner")
-            self.searcher.save(inner_path)
-            with open(inner_path, "rb") as f:
-                inner = f.read()
-        state = {"inner": inner, **self.get_state()}
-        with open(checkpoint_path, "wb") as f:
-            pickle.dump(state, f)
-
-    def restore(self, checkpoint_path: str) -> None:
-        with open(checkpoint_path, "rb") as f:
-            state = pickle.load(f)
-        with tempfile.TemporaryDirectory() as tmp:
-            inner_path = os.path.join(tmp, "inner")
-            with open(inner_path, "wb") as f:
-                f.write(state["inner"])
-            self.searcher.restore(inner_path)
-        self.set_state(state)

@@ -40,10 +40,13 @@ def test_random_searcher_never_repeats_a_measured_config(tmp_path: Path) -> None
     assert searcher.skipped == len(studied) - 6 > 0  # every skip was told to Optuna
     assert all(t.state.name == "COMPLETE" for t in studied)
 
-    path = str(tmp_path / "dedup.pkl")
-    searcher.save(path)
-    restored = DedupSearcher(make_optuna_searcher(PROBLEM, "random", seed=0), PROBLEM)
-    restored.restore(path)
+    # As Tune checkpoints a wrapper: its get_state, and the inner searcher's own save.
+    path = str(tmp_path / "inner.pkl")
+    inner.save(path)
+    restored_inner = make_optuna_searcher(PROBLEM, "random", seed=0)
+    restored_inner.restore(path)
+    restored = DedupSearcher(restored_inner, PROBLEM)
+    restored.set_state(searcher.get_state())
     assert restored.known == searcher.known and restored.skipped == searcher.skipped
     assert restored.suggest("t6") == searcher.suggest("t6")
 

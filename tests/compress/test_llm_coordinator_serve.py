@@ -34,4 +34,3 @@ def test_coordinator_through_the_served_llm(serving_stack, tmp_path: Path) -> No
     assert [d["source"] in ("llm", "ax_fallback") for d in logged] == [True] * 3
     assert all(d["answer"].strip() and d["messages"][1]["content"] for d in logged)
     assert searcher.llm.ledger.usage.calls == 3
-    print("sources:", [d["source"] for d in logged], "answers:", [d["answer"] for d in logged])

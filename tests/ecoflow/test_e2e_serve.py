@@ -9,16 +9,14 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 import torch
 
 from ecoflow.bank import bank
+from tests.conftest import GSM8K_DIR as GSM8K
 
 pytestmark = pytest.mark.slow
-GSM8K = os.environ.get("GSM8K_DIR") or Path(__file__).resolve().parents[3] / "shared/data/gsm8k"
 
 
 def quick_flow(vectors: torch.Tensor):

@@ -20,9 +20,9 @@ pytestmark = pytest.mark.slow
 
 
 def tiny_config(**overrides) -> TrainConfig:
-    """Half a logical CPU per worker: the session's Serve apps (``llm`` 2 + ``embed`` 1 of the
-    4 logical CPUs, deployed by earlier tests) leave 1 free, and 2 one-CPU workers would wait
-    for resources forever (seen: the DDP test hung once the e2e tests ran before it)."""
+    """Half a logical CPU per worker: the session's Serve apps (``llm`` 2 + ``embed`` 1,
+    deployed by earlier tests) hold logical CPUs that one-CPU workers would otherwise wait on
+    (seen: the DDP test hung once the e2e tests ran before it, when the session had 4)."""
     base = dict(width=16, depth=1, epochs=3, batch_size=8, lr=1e-2, val_fraction=0.25,
                 num_workers=2, cpus_per_worker=0.5, num_to_keep=2, max_failures=0)
     return TrainConfig(**{**base, **overrides})

@@ -75,10 +75,10 @@ def test_tune_ranges_and_the_editor_endpoint_come_from_the_config() -> None:
 def test_an_endpoint_that_is_down_is_a_clear_error_and_the_run_resumes_later(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:
-    from tests.conftest import free_port
+    from tests.conftest import GSM8K_DIR, free_port
 
     monkeypatch.setenv("RAYOPT_RESULTS_DIR", str(tmp_path))
-    gsm8k = Path(__file__).resolve().parents[3] / "shared/data/gsm8k"
+    gsm8k = GSM8K_DIR
     url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
     args = ["opro", "--preset", "demo", "deploy=false", f"scorer.base_url={url}",
             f"optimizer.base_url={url}", "scorer.model=m", "optimizer.model=m",

@@ -5,12 +5,10 @@ costs no LLM call and writes no new event."""
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
-GSM8K = os.environ.get("GSM8K_DIR") or Path(__file__).resolve().parents[3] / "shared/data/gsm8k"
+from tests.conftest import GSM8K_DIR as GSM8K
 
 
 @pytest.mark.slow

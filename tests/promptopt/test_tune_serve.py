@@ -5,12 +5,11 @@ restores the finished experiment (``Tuner.restore``) and pays for no LLM call.""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-GSM8K = os.environ.get("GSM8K_DIR") or Path(__file__).resolve().parents[3] / "shared/data/gsm8k"
+from tests.conftest import GSM8K_DIR as GSM8K
 
 
 def _trial_events(folder: Path) -> dict[str, int]:

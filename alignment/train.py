@@ -67,7 +67,7 @@ def train_loop_per_worker(cfg: dict[str, Any]) -> None:
     from serving.cluster import pin_threads
 
     settings = TrainSettings(**cfg["train"])
-    pin_threads(max(1, int(settings.cpus_per_worker)))
+    pin_threads(settings.cpus_per_worker)
     out = Path(cfg["out_dir"])
     callbacks: list = [RayTrainReportCallback()]
     if cfg.get("crash_after_step") is not None:
@@ -139,12 +139,10 @@ def fit(kind: Kind, model: str, rows: list[dict[str, Any]], out_dir: Path, setti
     if not rows:
         raise ValueError(f"no {kind} rows to train on: the stage made no usable data "
                          "(see its stage report for what was skipped).")
-    from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
-    from ray.train.torch import TorchConfig, TorchTrainer
+    from ray.train import CheckpointConfig
 
-    from serving.cluster import connect
+    from serving.cluster import torch_trainer
 
-    connect()
     out_dir.mkdir(parents=True, exist_ok=True)
     cfg = {"kind": kind, "model": model, "rows": rows, "eval_rows": eval_rows or [],
            "out_dir": str(out_dir.resolve()), "train": asdict(settings),
@@ -152,15 +150,10 @@ def fit(kind: Kind, model: str, rows: list[dict[str, Any]], out_dir: Path, setti
            "crash_after_step": crash_after_step, "save_model": save_model}
     env = {"HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"),
            "OMP_NUM_THREADS": str(max(1, int(settings.cpus_per_worker)))}
-    trainer = TorchTrainer(
-        train_loop_per_worker, train_loop_config=cfg,
-        torch_config=TorchConfig(backend="nccl" if settings.use_gpu else "gloo"),
-        scaling_config=ScalingConfig(num_workers=settings.num_workers, use_gpu=settings.use_gpu,
-                                     resources_per_worker={"CPU": settings.cpus_per_worker}),
-        run_config=RunConfig(name="ray", storage_path=str(out_dir.resolve()),
-                             failure_config=FailureConfig(max_failures=settings.max_failures),
-                             checkpoint_config=CheckpointConfig(num_to_keep=2),
-                             worker_runtime_env={"env_vars": env}),
-    )
+    trainer = torch_trainer(
+        train_loop_per_worker, cfg, num_workers=settings.num_workers,
+        cpus_per_worker=settings.cpus_per_worker, use_gpu=settings.use_gpu, storage_path=out_dir,
+        name="ray", max_failures=settings.max_failures,
+        checkpoint_config=CheckpointConfig(num_to_keep=2), env_vars=env)
     trainer.fit()
     return json.loads(done.read_text())

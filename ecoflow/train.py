@@ -76,7 +76,7 @@ def train_loop_per_worker(loop_config: dict[str, Any]) -> None:
     from serving.cluster import pin_threads
 
     config = TrainConfig(**loop_config["train"])
-    pin_threads(max(1, int(config.cpus_per_worker)))
+    pin_threads(config.cpus_per_worker)
     context = ray.train.get_context()
     rank, world = context.get_world_rank(), context.get_world_size()
     device = ray.train.torch.get_device()
@@ -133,32 +133,24 @@ def fit(vectors: Tensor, config: TrainConfig, run: RunDir,
         ray.train.TrainingFailedError: the workers failed more than ``max_failures`` times.
     """
     import ray
-    from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
-    from ray.train.torch import TorchConfig, TorchTrainer
+    from ray.train import CheckpointConfig
 
-    from serving.cluster import connect
+    from serving.cluster import connect, torch_trainer
 
-    connect()
+    connect()  # before ray.put
     loop_config = {
         "train": asdict(config),
         "data": ray.put(vectors.detach().float().cpu()),
         "run": {"package": run.path.parent.name, "name": run.path.name, "root": str(run.path.parent.parent.resolve())},
         "crash_after_epoch": crash_after_epoch,
     }
-    trainer = TorchTrainer(
-        train_loop_per_worker,
-        train_loop_config=loop_config,
-        torch_config=TorchConfig(backend="nccl" if config.use_gpu else "gloo"),
-        scaling_config=ScalingConfig(num_workers=config.num_workers, use_gpu=config.use_gpu,
-                                     resources_per_worker={"CPU": config.cpus_per_worker}),
-        run_config=RunConfig(
-            name="train", storage_path=str(run.path.resolve()),
-            failure_config=FailureConfig(max_failures=config.max_failures),
-            checkpoint_config=CheckpointConfig(num_to_keep=config.num_to_keep,
-                                               checkpoint_score_attribute="val_loss",
-                                               checkpoint_score_order="min"),
-        ),
-    )
+    trainer = torch_trainer(
+        train_loop_per_worker, loop_config, num_workers=config.num_workers,
+        cpus_per_worker=config.cpus_per_worker, use_gpu=config.use_gpu, storage_path=run.path,
+        name="train", max_failures=config.max_failures,
+        checkpoint_config=CheckpointConfig(num_to_keep=config.num_to_keep,
+                                           checkpoint_score_attribute="val_loss",
+                                           checkpoint_score_order="min"))
     result = trainer.fit()
     best_checkpoint, best_metrics = min(result.best_checkpoints, key=lambda cm: cm[1]["val_loss"])
     with best_checkpoint.as_directory() as folder:

@@ -114,54 +114,28 @@ def optimizer(
     progress: bool = True,
     edit_llm: LLM | None = None,
 ) -> tuple[Opro | ProTeGi, int]:
-    """``method``'s optimizer (``opro`` / ``protegi``) and its configured number of steps."""
-    if method == "opro":
-        return opro(config, optimizer_llm, scorer, train, on_event, meter, progress), config.opro.steps
-    if method == "protegi":
-        built = protegi(config, optimizer_llm, scorer, train, on_event, meter, progress, edit_llm)
-        return built, config.protegi.steps
-    raise ValueError(f"unknown method {method!r}; one of opro, protegi.")
-
-
-def opro(
-    config: PromptOptConfig,
-    optimizer_llm: LLM,
-    scorer: Scorer,
-    train: list[Example],
-    on_event: EventSink | None,
-    meter: UsageMeter | None,
-    progress: bool = True,
-) -> Opro:
-    """OPRO from ``config.opro`` (seeded by ``config.seed``)."""
-    o = config.opro
-    return Opro(
-        optimizer_llm, scorer, train,
-        prompt_format=prompt_format(config),
-        candidates_per_step=o.candidates_per_step, max_pairs=o.max_pairs,
-        num_buckets=o.num_buckets, num_exemplars=min(o.num_exemplars, len(train)),
-        temperature=o.temperature, max_tokens=o.max_tokens, max_chars=o.max_chars,
-        reject_digits=o.reject_digits, lenient_parse=o.lenient_parse, seed=config.seed,
-        on_event=on_event, meter=meter, progress=progress,
-    )  # fmt: skip
-
-
-def protegi(
-    config: PromptOptConfig,
-    optimizer_llm: LLM,
-    scorer: Scorer,
-    train: list[Example],
-    on_event: EventSink | None,
-    meter: UsageMeter | None,
-    progress: bool = True,
-    edit_llm: LLM | None = None,
-) -> ProTeGi:
-    """ProTeGi from ``config.protegi``: gradients from ``optimizer_llm``, edits and
+    """``method``'s optimizer from its config section (seeded by ``config.seed``) and its
+    number of steps. ProTeGi's gradients come from ``optimizer_llm``, its edits and
     paraphrases from ``edit_llm`` (default: the same model)."""
+    if method == "opro":
+        o = config.opro
+        built = Opro(
+            optimizer_llm, scorer, train,
+            prompt_format=prompt_format(config),
+            candidates_per_step=o.candidates_per_step, max_pairs=o.max_pairs,
+            num_buckets=o.num_buckets, num_exemplars=min(o.num_exemplars, len(train)),
+            temperature=o.temperature, max_tokens=o.max_tokens, max_chars=o.max_chars,
+            reject_digits=o.reject_digits, lenient_parse=o.lenient_parse, seed=config.seed,
+            on_event=on_event, meter=meter, progress=progress,
+        )  # fmt: skip
+        return built, o.steps
+    if method != "protegi":
+        raise ValueError(f"unknown method {method!r}; one of opro, protegi.")
     p = config.protegi
     editor = TextualGradients(
         optimizer_llm, edit_llm or optimizer_llm, temperature=p.temperature, max_tokens=p.max_tokens
     )
-    return ProTeGi(
+    built = ProTeGi(
         editor, scorer, train,
         beam_width=p.beam_width, minibatch_size=p.minibatch_size, n_gradients=p.n_gradients,
         errors_per_gradient=p.errors_per_gradient, gradients_per_error=p.gradients_per_error,
@@ -171,3 +145,4 @@ def protegi(
         samples_per_eval=p.samples_per_eval, seed=config.seed, on_event=on_event, meter=meter,
         progress=progress,
     )  # fmt: skip
+    return built, p.steps

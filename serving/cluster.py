@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -100,3 +101,42 @@ def pin_threads(num_threads: int | float | None = None) -> int:
     os.environ["MKL_NUM_THREADS"] = str(threads)
     torch.set_num_threads(threads)
     return threads
+
+
+def torch_trainer(
+    loop: Any,
+    loop_config: dict[str, Any],
+    *,
+    num_workers: int,
+    cpus_per_worker: float,
+    use_gpu: bool,
+    storage_path: Path,
+    name: str,
+    max_failures: int,
+    checkpoint_config: Any = None,
+    env_vars: dict[str, str] | None = None,
+) -> Any:
+    """Ray Train's ``TorchTrainer`` as every rayopt training job sets it up.
+
+    DDP over ``gloo`` on CPUs and ``nccl`` on GPUs, ``cpus_per_worker`` logical CPUs each,
+    restarts from the latest checkpoint up to ``max_failures`` times, and the run's storage
+    (checkpoints, results) under ``storage_path/name`` (the same path resumes the same run).
+    Connects this process to Ray first.
+    """
+    from ray.train import FailureConfig, RunConfig, ScalingConfig
+    from ray.train.torch import TorchConfig, TorchTrainer
+
+    connect()
+    return TorchTrainer(
+        loop,
+        train_loop_config=loop_config,
+        torch_config=TorchConfig(backend="nccl" if use_gpu else "gloo"),
+        scaling_config=ScalingConfig(num_workers=num_workers, use_gpu=use_gpu,
+                                     resources_per_worker={"CPU": cpus_per_worker}),
+        run_config=RunConfig(
+            name=name, storage_path=str(Path(storage_path).resolve()),
+            failure_config=FailureConfig(max_failures=max_failures),
+            checkpoint_config=checkpoint_config,
+            worker_runtime_env={"env_vars": env_vars} if env_vars else None,
+        ),
+    )

@@ -121,8 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out_json")
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from serving.cli import setup_logging
     from serving.cluster import pin_threads
+
+    setup_logging()
 
     pin_threads(args.threads)
     cfg = from_dict(CompressConfig, json.loads(Path(args.config_json).read_text()))

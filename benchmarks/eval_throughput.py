@@ -25,7 +25,8 @@ from pathlib import Path
 from promptopt.evaltable import SqliteEvalTable
 from promptopt.evaluator import Evaluator
 from promptopt.scoring import LLMScorer
-from promptopt.task import PromptFormat, load_gsm8k
+from promptopt.tasks import PromptFormat
+from promptopt.tasks.gsm8k import load_gsm8k
 from serving.client import LLMClient
 from serving.config import load_config
 from serving.deploy import ensure_running

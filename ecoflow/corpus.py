@@ -98,7 +98,7 @@ def gsm8k_sentences(data_dir: str | os.PathLike[str] | None, split: str = "train
     folder = data_dir or os.environ.get("GSM8K_DIR")
     if not folder:
         return []
-    from promptopt.task import load_gsm8k
+    from promptopt.tasks.gsm8k import load_gsm8k
 
     examples = load_gsm8k(split, folder)[:max_questions]
     return [s for ex in examples for s in question_sentences(ex.question)]

@@ -1,7 +1,9 @@
 """``python -m promptopt opro | protegi | evaluate | tune [--config F] [--preset P] [k=v ...]``.
 
-- ``opro`` / ``protegi``: optimize an instruction on GSM8K through the shared ``llm`` app,
-  then report the best and the baseline on a held-out test sample.
+- ``opro`` / ``protegi`` / ``ape`` / ``random``: optimize an instruction on a task (``task.name``:
+  ``gsm8k``, ``sentiment``, ... ``python -m promptopt tasks`` lists them) through the shared
+  ``llm`` app, then report the best and the baseline on the held-out test split.
+- ``tasks``: list the tasks with their data folder, splits, baseline and references.
 - ``evaluate``: score ``task.baseline`` and ``evaluation.instructions`` on the held-out sample.
 - ``tune``: Ray Tune trials over optimizer choice and hyperparameters; a Pareto front of
   accuracy against LLM tokens.
@@ -49,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(command: str, config) -> dict:
-    if command in ("opro", "protegi"):
+    if command in ("opro", "protegi", "ape", "random"):
         from promptopt.jobs import run_optimizer
 
         return run_optimizer(config, command)

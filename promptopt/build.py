@@ -1,23 +1,25 @@
-"""Builders: from a :class:`~promptopt.config.PromptOptConfig` to samples, clients, the
-evaluator and the optimizers. Flat arguments go into the algorithm classes; no ``ray`` here
+"""Builders: from a :class:`~promptopt.config.PromptOptConfig` to the task, its samples,
+clients, the evaluator and the optimizers. Flat arguments go into the algorithm classes; no ``ray`` here
 (the Ray fan-out is imported only when a run enables it).
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import MutableMapping
+from dataclasses import replace
 from typing import Any
 
-from promptopt.config import PromptOptConfig
+from promptopt.config import ApeConfig, PromptOptConfig, RandomConfig
 from promptopt.evaltable import SqliteEvalTable
 from promptopt.evaluator import Evaluator
 from promptopt.gradients import TextualGradients
 from promptopt.opro import Opro
 from promptopt.protegi import ProTeGi
 from promptopt.protocols import EventSink, Outcome, Scorer, UsageMeter
+from promptopt.sampling import SampleSelect, ape_prompt, random_prompt
 from promptopt.scoring import EvalKey, LLMScorer
-from promptopt.task import Example, PromptFormat, load_gsm8k
+from promptopt.tasks import Example, PromptFormat, Task, load_task
+from promptopt.tasks.base import Format
 from serving.client import LLMClient
 from serving.ledger import BudgetLedger
 from serving.models import cache_dir
@@ -35,20 +37,40 @@ class LedgerMeter:
         return self.ledger.usage
 
 
-def samples(config: PromptOptConfig) -> tuple[list[Example], list[Example], list[Example]]:
-    """``(train, validation, test)``: seeded samples; validation is disjoint from train.
+def task(config: PromptOptConfig) -> Task:
+    """The configured task, with the config's baseline and references where it sets them."""
+    t = config.task
+    fmt = PromptFormat(t.position, t.include_qa) if t.name == "gsm8k" else None
+    loaded = load_task(t.name, t.data_dir, prompt_format=fmt, scorer=t.scorer, labels=t.labels,
+                       template=t.template)
+    changes: dict[str, Any] = {}
+    if t.baseline is not None:
+        changes["baseline"] = t.baseline
+    if t.references is not None:
+        changes["references"] = tuple(t.references)
+    if t.max_tokens is not None:
+        changes["max_tokens"] = t.max_tokens
+    return replace(loaded, **changes) if changes else loaded
 
-    Validation (``tune.val_size`` problems) comes from the rest of the train split, so Tune
-    never looks at the held-out test sample.
+
+def initial(config: PromptOptConfig, the_task: Task) -> list[str]:
+    """The optimizers' starting instructions: ``task.initial`` (default the baseline), plus
+    the references when ``task.include_references`` says so (de-duplicated, in order)."""
+    start = list(config.task.initial) if config.task.initial is not None else [the_task.baseline]
+    if config.task.include_references:
+        start += list(the_task.references)
+    return list(dict.fromkeys(start))
+
+
+def samples(config: PromptOptConfig) -> tuple[list[Example], list[Example], list[Example]]:
+    """``(train, validation, test)``: the task's seeded, disjoint splits.
+
+    Validation (``tune.val_size`` examples) is disjoint from train, so Tune never looks at
+    the held-out test split. GSM8K draws exactly the samples it always did.
     """
-    task = config.task
-    pool = load_gsm8k("train", task.data_dir)
-    order = random.Random(task.seed).sample(range(len(pool)), len(pool))
-    train = [pool[i] for i in order[: task.train_size]]
-    val = [pool[i] for i in order[task.train_size : task.train_size + config.tune.val_size]]
-    test_pool = load_gsm8k("test", task.data_dir)
-    test = random.Random(task.seed + 1).sample(test_pool, min(task.test_size, len(test_pool)))
-    return train, val, test
+    t = config.task
+    split = task(config).splits(t.train_size, config.tune.val_size, t.test_size, t.seed)
+    return split.train, split.validation, split.test
 
 
 def client(section: ClientConfig, base_url: str | None, ledger: BudgetLedger) -> LLMClient:
@@ -84,23 +106,26 @@ def evaluator(
         fan_out: fan large sets out over Ray tasks (needs ``llm`` to be an ``LLMClient``).
         model: the model name in table keys (default ``llm.model``).
     """
-    fmt = prompt_format(config)
+    the_task = task(config)
+    fmt = the_task.prompt_format
     table = eval_table(config) if table is None else table
-    params: dict[str, Any] = {"temperature": 0.0, "max_tokens": config.task.max_tokens}
-    scorer = LLMScorer(llm, fmt, model=model or llm.model, table=table, **params)
+    params: dict[str, Any] = {"temperature": 0.0, "max_tokens": the_task.max_tokens}
+    scorer = LLMScorer(llm, fmt, model=model or llm.model, table=table, judge=the_task.judge,
+                       **params)
     mapper = None
     if fan_out:
         from promptopt.remote import RayFanOut, ScorerSpec
 
-        spec = ScorerSpec(llm.endpoint.config, llm.base_url, llm.model, fmt, scorer.params)
+        spec = ScorerSpec(llm.endpoint.config, llm.base_url, llm.model, fmt, scorer.params,
+                          the_task.judge)
         mapper = RayFanOut(spec, llm.ledger)
     ev = config.evaluation
     return Evaluator(scorer, mapper, fan_out_above=ev.fan_out_above, chunk_size=ev.chunk_size)
 
 
-def prompt_format(config: PromptOptConfig) -> PromptFormat:
-    """``task.position`` / ``task.include_qa`` as OPRO's prompt format."""
-    return PromptFormat(config.task.position, config.task.include_qa)
+def prompt_format(config: PromptOptConfig) -> Format:
+    """The task's prompt format (GSM8K: ``task.position`` / ``task.include_qa``)."""
+    return task(config).prompt_format
 
 
 def optimizer(
@@ -113,7 +138,7 @@ def optimizer(
     meter: UsageMeter | None,
     progress: bool = True,
     edit_llm: LLM | None = None,
-) -> tuple[Opro | ProTeGi, int]:
+) -> tuple[Opro | ProTeGi | SampleSelect, int]:
     """``method``'s optimizer from its config section (seeded by ``config.seed``) and its
     number of steps. ProTeGi's gradients come from ``optimizer_llm``, its edits and
     paraphrases from ``edit_llm`` (default: the same model)."""
@@ -129,12 +154,16 @@ def optimizer(
             on_event=on_event, meter=meter, progress=progress,
         )  # fmt: skip
         return built, o.steps
+    if method in ("ape", "random"):
+        return sample_select(method, config, optimizer_llm, scorer, train, on_event, meter,
+                             progress)
     if method != "protegi":
-        raise ValueError(f"unknown method {method!r}; one of opro, protegi.")
+        raise ValueError(f"unknown method {method!r}; one of opro, protegi, ape, random.")
     p = config.protegi
     editor = TextualGradients(
-        optimizer_llm, edit_llm or optimizer_llm, temperature=p.temperature, max_tokens=p.max_tokens
-    )
+        optimizer_llm, edit_llm or optimizer_llm, task=task(config).description,
+        temperature=p.temperature, max_tokens=p.max_tokens,
+    )  # fmt: skip
     built = ProTeGi(
         editor, scorer, train,
         beam_width=p.beam_width, minibatch_size=p.minibatch_size, n_gradients=p.n_gradients,
@@ -146,3 +175,35 @@ def optimizer(
         progress=progress,
     )  # fmt: skip
     return built, p.steps
+
+
+def sample_select(
+    method: str,
+    config: PromptOptConfig,
+    generator: LLM,
+    scorer: Scorer,
+    examples: list[Example],
+    on_event: EventSink | None,
+    meter: UsageMeter | None,
+    progress: bool = True,
+    demos: list[Example] | None = None,
+) -> tuple[SampleSelect, int]:
+    """APE or random search from its config section, and its number of steps.
+
+    APE's demonstrations come from ``demos`` (default: the scored ``examples``).
+    """
+    the_task = task(config)
+    if method == "ape":
+        a = config.ape
+        prompt = ape_prompt(demos or examples, a.num_demos, config.seed)
+        section: ApeConfig | RandomConfig = a
+    else:
+        section = config.random
+        prompt = random_prompt(initial(config, the_task)[0])
+    built = SampleSelect(
+        method, generator, scorer, examples, prompt,
+        candidates_per_step=section.candidates_per_step, temperature=section.temperature,
+        max_tokens=section.max_tokens, seed=config.seed, on_event=on_event, meter=meter,
+        progress=progress,
+    )  # fmt: skip
+    return built, section.steps

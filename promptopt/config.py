@@ -15,38 +15,71 @@ from serving.config import ConfigError, load_config, preset_file, read_yaml
 from serving.settings import ClientConfig, ServingConfig
 
 PRESET_DIR = Path(__file__).resolve().parents[1] / "configs" / "promptopt"
-COMMANDS = ("opro", "protegi", "evaluate", "tune")
+COMMANDS = ("opro", "protegi", "ape", "random", "evaluate", "tune")
+OPTIMIZERS = ("opro", "protegi", "ape", "random")
 
 
 @dataclass
 class TaskConfig:
-    """GSM8K samples, prompt format and the scorer's sampling.
+    """The task, its splits, prompt format and the scorer's sampling.
+
+    Task-specific defaults (baseline, references, answer length, format) come from the task
+    (:func:`promptopt.tasks.load_task`); a value set here overrides it.
 
     Attributes:
-        data_dir: folder with ``train.jsonl``/``test.jsonl`` (default ``$GSM8K_DIR``, else hub).
-        train_size: OPRO's fixed scoring set / ProTeGi's pool, drawn from the train split.
-        test_size: held-out sample from the test split for the final report.
-        seed: seeds both samples.
-        position: OPRO's prompt format: ``Q_begin``, ``Q_end`` or ``A_begin``.
-        include_qa: wrap questions in OPRO's ``Q: ... A:`` scaffold.
-        max_tokens: the scorer's answer length (greedy, temperature 0).
-        baseline: the instruction the best one is compared with on the held-out sample.
-        initial: the optimizers' starting instructions.
+        name: ``gsm8k``, an Instruction Induction task (``sentiment``, ``larger_animal``, ...),
+            a BBH task (``boolean_expressions``, ...) or ``jsonl`` (your own data).
+        data_dir: the task's data (GSM8K: a folder with ``train.jsonl``/``test.jsonl``;
+            default from ``GSM8K_DIR`` / ``INSTRUCTION_INDUCTION_DIR`` / ``BBH_DIR``; ``jsonl``:
+            a ``.jsonl`` file or a folder with ``train.jsonl`` and optionally ``test.jsonl``).
+        train_size: the optimizers' scoring set / ProTeGi's pool (the task's train split).
+        test_size: the held-out split for the final report (an error if the data is smaller).
+        seed: seeds the splits.
+        position: GSM8K's OPRO prompt format: ``Q_begin``, ``Q_end`` or ``A_begin``.
+        include_qa: GSM8K: wrap questions in OPRO's ``Q: ... A:`` scaffold.
+        template: other tasks: a prompt with ``{instruction}`` and ``{input}`` (``null``: the
+            task's own).
+        scorer: ``jsonl``: ``exact``, ``label``, ``number``, ``contains`` or ``f1``.
+        labels: ``jsonl`` with ``scorer: label``: the label set.
+        max_tokens: the scorer's answer length (greedy; ``null``: the task's, 400 on GSM8K).
+        baseline: the instruction the best one is compared with (``null``: the task's).
+        initial: the optimizers' starting instructions (``null``: ``[baseline]``).
+        references: instructions written by people (``null``: the task's annotations);
+            reported as baselines to beat.
+        include_references: also start the search from the references (off: they are a
+            baseline to beat, never silently part of a search).
     """
 
+    name: str = "gsm8k"
     data_dir: str | None = None
     train_size: int = 100
     test_size: int = 300
     seed: int = 0
     position: Literal["Q_begin", "Q_end", "A_begin"] = "Q_end"
     include_qa: bool = True
-    max_tokens: int = 400
-    baseline: str = "Let's solve the problem."
-    initial: list[str] = field(default_factory=lambda: ["Let's solve the problem."])
+    template: str | None = None
+    scorer: str | None = None
+    labels: list[str] | None = None
+    max_tokens: int | None = None
+    baseline: str | None = None
+    initial: list[str] | None = None
+    references: list[str] | None = None
+    include_references: bool = False
 
     def __post_init__(self) -> None:
+        from promptopt.tasks import TASK_NAMES
+
         if self.train_size < 1 or self.test_size < 1:
             raise ConfigError("`task.train_size` and `task.test_size` must be >= 1.")
+        if self.name not in TASK_NAMES:
+            raise ConfigError(f"unknown task `task.name={self.name}`; known tasks: "
+                              f"{', '.join(TASK_NAMES)}.")
+        if self.name == "jsonl" and (not self.data_dir or not self.scorer):
+            raise ConfigError("`task.name=jsonl` needs `task.data_dir` (a .jsonl file or a folder "
+                              "with train.jsonl) and `task.scorer` (exact, label, number, "
+                              "contains or f1).")
+        if self.max_tokens is not None and self.max_tokens < 1:
+            raise ConfigError(f"`task.max_tokens` must be >= 1, got {self.max_tokens}.")
 
 
 @dataclass
@@ -98,6 +131,43 @@ class ProtegiConfig:
     samples_per_eval: int = 32
     temperature: float = 0.7
     max_tokens: int = 1024
+
+
+@dataclass
+class ApeConfig:
+    """APE (see :mod:`promptopt.sampling`): induce from demonstrations, keep the best.
+
+    Attributes:
+        steps: generation steps (each: one call with ``candidates_per_step`` samples).
+        candidates_per_step: samples per step.
+        num_demos: input–output pairs shown per step (a fresh seeded draw; APE: 5).
+        temperature: sampling temperature (APE: 0.9).
+        max_tokens: a candidate's length limit.
+    """
+
+    steps: int = 10
+    candidates_per_step: int = 8
+    num_demos: int = 5
+    temperature: float = 0.9
+    max_tokens: int = 64
+
+
+@dataclass
+class RandomConfig:
+    """Random search (see :mod:`promptopt.sampling`): a plain "write an instruction for this
+    task" request around the starting instruction, keep the best.
+
+    Attributes:
+        steps: generation steps (each: one call with ``candidates_per_step`` samples).
+        candidates_per_step: samples per step.
+        temperature: sampling temperature.
+        max_tokens: a candidate's length limit.
+    """
+
+    steps: int = 10
+    candidates_per_step: int = 8
+    temperature: float = 1.0
+    max_tokens: int = 64
 
 
 @dataclass
@@ -192,6 +262,8 @@ class PromptOptConfig:
     task: TaskConfig = field(default_factory=TaskConfig)
     opro: OproConfig = field(default_factory=OproConfig)
     protegi: ProtegiConfig = field(default_factory=ProtegiConfig)
+    ape: ApeConfig = field(default_factory=ApeConfig)
+    random: RandomConfig = field(default_factory=RandomConfig)
     evaluation: EvalConfig = field(default_factory=EvalConfig)
     tune: TuneConfig = field(default_factory=TuneConfig)
 
@@ -209,6 +281,6 @@ def load(
     if config.name is None:
         config.name = command if preset is None else f"{command}-{preset}"
     for method in config.tune.methods:
-        if method not in ("opro", "protegi"):
+        if method not in ("opro", "protegi"):  # the sweep's search space covers these two
             raise ConfigError(f"`tune.methods` entries must be opro or protegi, got {method!r}.")
     return config

@@ -19,6 +19,9 @@ from promptopt.scoring import EvalKey
 from serving.cache import thread_connection
 
 _COLUMNS = ("model", "params", "format", "instruction", "example_id")
+# v2: predictions are text (labels, words) and the strict score is stored; the v1 table
+# ("evaluations", numeric predictions) of an older cache is left alone.
+_TABLE = "outcomes_v2"
 
 
 class SqliteEvalTable(MutableMapping[EvalKey, Outcome]):
@@ -36,9 +39,10 @@ class SqliteEvalTable(MutableMapping[EvalKey, Outcome]):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._conn().execute(
-            "CREATE TABLE IF NOT EXISTS evaluations (model TEXT, params TEXT, format TEXT, "
+            f"CREATE TABLE IF NOT EXISTS {_TABLE} (model TEXT, params TEXT, format TEXT, "
             "instruction TEXT, example_id TEXT, correct INTEGER NOT NULL, output TEXT NOT NULL, "
-            "prediction REAL, PRIMARY KEY (model, params, format, instruction, example_id))"
+            "prediction TEXT, strict INTEGER NOT NULL, "
+            "PRIMARY KEY (model, params, format, instruction, example_id))"
         )
 
     def _conn(self) -> sqlite3.Connection:
@@ -48,37 +52,37 @@ class SqliteEvalTable(MutableMapping[EvalKey, Outcome]):
         where = " AND ".join(f"{c} = ?" for c in _COLUMNS)
         row = (
             self._conn()
-            .execute(f"SELECT correct, output, prediction FROM evaluations WHERE {where}", key)
+            .execute(f"SELECT correct, output, prediction, strict FROM {_TABLE} WHERE {where}", key)
             .fetchone()
         )
         if row is None:
             raise KeyError(key)
-        return Outcome(key[4], bool(row[0]), row[1], row[2])
+        return Outcome(key[4], bool(row[0]), row[1], row[2], bool(row[3]))
 
     def __setitem__(self, key: EvalKey, outcome: Outcome) -> None:
         self._conn().execute(
-            "INSERT OR REPLACE INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (*key, int(outcome.correct), outcome.output, outcome.prediction),
+            f"INSERT OR REPLACE INTO {_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*key, int(outcome.correct), outcome.output, outcome.prediction, int(outcome.strict)),
         )
 
     def __delitem__(self, key: EvalKey) -> None:
         where = " AND ".join(f"{c} = ?" for c in _COLUMNS)
-        if self._conn().execute(f"DELETE FROM evaluations WHERE {where}", key).rowcount == 0:
+        if self._conn().execute(f"DELETE FROM {_TABLE} WHERE {where}", key).rowcount == 0:
             raise KeyError(key)
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, tuple) or len(key) != len(_COLUMNS):
             return False
         where = " AND ".join(f"{c} = ?" for c in _COLUMNS)
-        sql = f"SELECT 1 FROM evaluations WHERE {where}"
+        sql = f"SELECT 1 FROM {_TABLE} WHERE {where}"
         return self._conn().execute(sql, key).fetchone() is not None
 
     def __iter__(self) -> Iterator[EvalKey]:
-        rows = self._conn().execute(f"SELECT {', '.join(_COLUMNS)} FROM evaluations").fetchall()
+        rows = self._conn().execute(f"SELECT {', '.join(_COLUMNS)} FROM {_TABLE}").fetchall()
         return iter([tuple(r) for r in rows])
 
     def __len__(self) -> int:
-        return self._conn().execute("SELECT COUNT(*) FROM evaluations").fetchone()[0]
+        return self._conn().execute(f"SELECT COUNT(*) FROM {_TABLE}").fetchone()[0]
 
     def __getstate__(self) -> dict:
         return {"path": str(self.path)}

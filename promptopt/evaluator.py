@@ -14,7 +14,7 @@ from typing import Any
 
 from promptopt.protocols import Outcome
 from promptopt.scoring import LLMScorer
-from promptopt.task import Example
+from promptopt.tasks import Example
 from serving.ledger import BudgetExceeded
 from serving.protocols import LLM, Completion, Message, Usage
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from promptopt.protocols import BudgetExceeded, Outcome
-from promptopt.task import Example
+from promptopt.tasks import Example
 from serving.protocols import LLM, Completion, Message, Usage
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from promptopt.extract import format_number
 from promptopt.protocols import Outcome
-from promptopt.task import Example
+from promptopt.tasks import Example
 from serving.protocols import LLM
 
 GRADIENT_TEMPLATE = """I'm trying to write a zero-shot {task} prompt.
@@ -63,7 +62,7 @@ def error_string(errors: Sequence[tuple[Example, Outcome]]) -> str:
     """The ``## Example i`` block of wrong answers shown to the gradient model."""
     blocks = []
     for i, (example, outcome) in enumerate(errors, start=1):
-        pred = "none" if outcome.prediction is None else format_number(outcome.prediction)
+        pred = "none" if outcome.prediction is None else outcome.prediction
         blocks.append(
             f'## Example {i}\nText: "{example.question.strip()}"\n'
             f"Label: {example.gold}\nPrediction: {pred}"

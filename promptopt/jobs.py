@@ -75,17 +75,18 @@ def run_optimizer(config: PromptOptConfig, method: str) -> dict[str, Any]:
     edit_llm = build.editor(config, base_url, ledger) if method == "protegi" else None
     optimizer, steps = build.optimizer(method, config, optimizer_llm, evaluator, train, sink,
                                        meter, config.progress, edit_llm)  # fmt: skip
-    initial = list(config.task.initial)
-    result = optimizer.optimize(initial, steps=steps)
+    the_task = build.task(config)
+    result = optimizer.optimize(build.initial(config, the_task), steps=steps)
     logger.info(
         "%s: replayed %d recorded events, wrote %d new", method, sink.replayed, sink.written
     )
 
-    best = result.best.instruction if result.best else config.task.baseline
+    best = result.best.instruction if result.best else the_task.baseline
     report = final_report(config, run, base_url, table, test, best, method)
     summary = {
         "method": method,
         "name": config.name,
+        "task": the_task.name,
         "model": report["model"],
         "stopped": result.stopped,
         "steps_completed": result.steps_completed,
@@ -112,10 +113,12 @@ def final_report(config: PromptOptConfig, run: RunDir, base_url: str | None, tab
     report_ledger = BudgetLedger()
     scorer = build.client(config.scorer, base_url, report_ledger)
     evaluator = build.evaluator(config, scorer, table)
-    logger.info("held-out report on %d test problems: baseline %r vs best %r",
-                len(test), config.task.baseline, best)
-    heldout = heldout_report(evaluator, test, {"baseline": config.task.baseline, "best": best},
-                             n_resamples=config.evaluation.n_resamples, seed=config.seed)
+    the_task = build.task(config)
+    logger.info("held-out report on %d %s test examples: baseline %r vs best %r",
+                len(test), the_task.name, the_task.baseline, best)
+    heldout = heldout_report(evaluator, test, {"baseline": the_task.baseline, "best": best},
+                             n_resamples=config.evaluation.n_resamples, seed=config.seed,
+                             majority=the_task.majority_accuracy(test))
     write_progress(progress_points(run.events()), run.path,
                    title=f"{method}: best-so-far train accuracy")
     return {"model": scorer.model, "heldout": heldout, "report_usage": report_ledger.state()}
@@ -128,7 +131,8 @@ def run_evaluate(config: PromptOptConfig) -> dict[str, Any]:
     ledger = BudgetLedger(config.budget.max_calls, config.budget.max_tokens)
     llm = build.client(config.scorer, endpoint(config), ledger)
     _, _, test = build.samples(config)
-    named = {"baseline": config.task.baseline}
+    the_task = build.task(config)
+    named = {"baseline": the_task.baseline}
     named.update({f"instruction_{i}": s for i, s in enumerate(config.evaluation.instructions)})
     heldout = heldout_report(
         build.evaluator(config, llm),
@@ -136,6 +140,7 @@ def run_evaluate(config: PromptOptConfig) -> dict[str, Any]:
         named,
         n_resamples=config.evaluation.n_resamples,
         seed=config.seed,
+        majority=the_task.majority_accuracy(test),
     )
     summary = {
         "method": "evaluate",
@@ -167,5 +172,6 @@ def _brief(summary: dict[str, Any]) -> dict[str, Any]:
         for k, v in held["results"].items()
     }
     out = {k: v for k, v in summary.items() if k != "heldout"}
-    out["heldout"] = {"n": held["n"], "results": results, "differences": held["differences"]}
+    out["heldout"] = {"n": held["n"], "results": results, "differences": held["differences"],
+                      "majority_label_accuracy": held.get("majority_label_accuracy")}
     return out

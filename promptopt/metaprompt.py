@@ -14,7 +14,8 @@ import re
 from collections.abc import Sequence
 
 from promptopt.protocols import ScoredInstruction
-from promptopt.task import Example, PromptFormat
+from promptopt.tasks import Example
+from promptopt.tasks.base import Format
 
 INTRO = (
     "I have some texts along with their corresponding scores."
@@ -71,24 +72,16 @@ def format_pairs(pairs: Sequence[ScoredInstruction], num_buckets: int | None) ->
     )
 
 
-def format_exemplar(example: Example, prompt_format: PromptFormat) -> str:
-    """One ``input:/output:`` exemplar with ``<INS>`` where the format puts the instruction."""
-    q, pos = example.question, prompt_format.position
-    if prompt_format.include_qa:
-        body = {
-            "Q_begin": f"Q: <INS>\n{q}\nA:",
-            "Q_end": f"Q: {q}\n<INS>\nA:",
-            "A_begin": f"Q: {q}\nA: <INS>",
-        }[pos]
-    else:
-        body = f"<INS>\n{q}\n" if pos == "Q_begin" else f"{q}\n<INS>\n"
-    return f"\ninput:\n{body}\noutput:\n{example.gold}\n"
+def format_exemplar(example: Example, prompt_format: Format) -> str:
+    """One ``input:/output:`` exemplar with ``<INS>`` where the format puts the instruction;
+    the output is the task's gold answer (a number, a label, a word)."""
+    return f"\ninput:\n{prompt_format.exemplar(example.question)}\noutput:\n{example.gold}\n"
 
 
 def build_meta_prompt(
     history: Sequence[ScoredInstruction],
     exemplars: Sequence[Example],
-    prompt_format: PromptFormat,
+    prompt_format: Format,
     max_pairs: int = 20,
     num_buckets: int | None = 100,
     threshold: float = 0.0,

@@ -24,7 +24,8 @@ from promptopt.protocols import (
     UsageMeter,
 )
 from promptopt.recording import Recorder, derive_seed
-from promptopt.task import Example, PromptFormat
+from promptopt.tasks import Example, PromptFormat
+from promptopt.tasks.base import Format
 from serving.protocols import LLM
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class Opro:
         scorer: Scorer,
         examples: Sequence[Example],
         *,
-        prompt_format: PromptFormat | None = None,
+        prompt_format: Format | None = None,
         candidates_per_step: int = 8,
         max_pairs: int = 20,
         num_buckets: int | None = 100,

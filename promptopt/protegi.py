@@ -36,7 +36,7 @@ from promptopt.protocols import (
     mean_correct,
 )
 from promptopt.recording import Recorder, derive_seed
-from promptopt.task import Example
+from promptopt.tasks import Example
 
 logger = logging.getLogger(__name__)
 SELECTORS = ("ucb", "sr", "bf")

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from promptopt.task import Example
+from promptopt.tasks import Example
 from serving.ledger import BudgetExceeded as _BudgetExceeded
 from serving.protocols import Usage
 
@@ -36,16 +36,19 @@ class Outcome:
     """The result of one instruction on one example.
 
     Attributes:
-        example_id: :attr:`promptopt.task.Example.id`.
-        correct: whether the extracted answer matches the gold answer.
+        example_id: :attr:`promptopt.tasks.Example.id`.
+        correct: whether the task's extractor found the gold answer (what runs optimize).
         output: the model's full output text.
-        prediction: the extracted number, or ``None`` when the output has none.
+        prediction: what the extractor found (GSM8K: the last number, as ``"18"``), or
+            ``None`` when it found nothing (counted as wrong, never a crash).
+        strict: APE's exact match (first line, cut at the first ".", lower-cased).
     """
 
     example_id: str
     correct: bool
     output: str = ""
-    prediction: float | None = None
+    prediction: str | None = None
+    strict: bool = False
 
 
 @runtime_checkable
@@ -58,6 +61,11 @@ class Scorer(Protocol):
 def mean_correct(outcomes: Sequence[Outcome]) -> float:
     """The fraction of correct outcomes (0.0 for none)."""
     return sum(o.correct for o in outcomes) / len(outcomes) if outcomes else 0.0
+
+
+def mean_strict(outcomes: Sequence[Outcome]) -> float:
+    """The fraction of outcomes right under APE's strict exact match (0.0 for none)."""
+    return sum(o.strict for o in outcomes) / len(outcomes) if outcomes else 0.0
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ import ray
 
 from promptopt.protocols import Outcome
 from promptopt.scoring import LLMScorer
-from promptopt.task import Example, PromptFormat
+from promptopt.tasks import Example
+from promptopt.tasks.base import Format, Judge
 from serving.client import LLMClient
 from serving.ledger import BudgetExceeded, BudgetLedger
 from serving.protocols import Usage
@@ -34,13 +35,15 @@ class ScorerSpec:
         model: the resolved model name (part of the table key).
         prompt_format: where the instruction goes.
         params: sampling parameters of every scoring call.
+        judge: the task's judge.
     """
 
     client: ClientConfig
     base_url: str
     model: str
-    prompt_format: PromptFormat
+    prompt_format: Format
     params: dict[str, Any] = field(default_factory=dict)
+    judge: Judge | None = None
 
 
 @ray.remote(num_cpus=0)  # an HTTP client: it waits on the Serve replica, which holds the CPUs
@@ -50,7 +53,8 @@ def _score_chunk(
     client = LLMClient(
         spec.client, base_url=spec.base_url, model=spec.model, ledger=BudgetLedger(max_calls)
     )
-    scorer = LLMScorer(client, spec.prompt_format, model=spec.model, **spec.params)
+    scorer = LLMScorer(client, spec.prompt_format, model=spec.model, judge=spec.judge,
+                       **spec.params)
     try:
         return scorer.score(instruction, examples), client.ledger.state()
     except BudgetExceeded:  # finished calls are in the response cache; usage counts

@@ -12,7 +12,7 @@ from typing import Any
 
 from promptopt.protocols import Event, Scorer
 from promptopt.stats import accuracy, paired_bootstrap
-from promptopt.task import Example
+from promptopt.tasks import Example
 
 
 def heldout_report(
@@ -22,6 +22,7 @@ def heldout_report(
     baseline: str = "baseline",
     n_resamples: int = 10_000,
     seed: int = 0,
+    majority: float | None = None,
 ) -> dict[str, Any]:
     """Scores named instructions on the same held-out examples and compares each to one.
 
@@ -32,10 +33,14 @@ def heldout_report(
         baseline: the name every other instruction is compared with (paired bootstrap).
         n_resamples: bootstrap resamples.
         seed: bootstrap seed.
+        majority: the majority-label accuracy on ``examples`` (label tasks), reported beside.
 
     Returns:
-        ``{"n", "example_ids", "results": {name: {instruction, accuracy, low, high, correct,
-        per_example}}, "differences": {name: {mean_diff, low, high, p_value}}}``.
+        ``{"n", "example_ids", "majority_label_accuracy", "results": {name: {instruction,
+        accuracy, ci95, correct, strict_accuracy, strict_ci95, unparsed, per_example}},
+        "differences": {name: {mean_diff, low, high, p_value}}}``. ``accuracy`` is the task
+        extractor's score, ``strict_accuracy`` APE's exact match; ``unparsed`` counts outputs
+        where the extractor found nothing.
     """
     if baseline not in instructions:
         raise ValueError(f"`baseline` {baseline!r} is not one of {sorted(instructions)}.")
@@ -45,11 +50,15 @@ def heldout_report(
         outcomes = scorer.score(instruction, examples)
         vectors[name] = [int(o.correct) for o in outcomes]
         acc = accuracy(vectors[name])
+        strict = accuracy([int(o.strict) for o in outcomes])
         results[name] = {
             "instruction": instruction,
             "accuracy": acc.value,
             "ci95": [acc.low, acc.high],
             "correct": acc.correct,
+            "strict_accuracy": strict.value,
+            "strict_ci95": [strict.low, strict.high],
+            "unparsed": sum(o.prediction is None for o in outcomes),
             "per_example": vectors[name],
         }
     differences = {}
@@ -63,6 +72,7 @@ def heldout_report(
     return {
         "n": len(examples),
         "example_ids": [e.id for e in examples],
+        "majority_label_accuracy": majority,
         "results": results,
         "differences": differences,
     }

@@ -109,8 +109,9 @@ def trainable(
     edit_llm = CountingLLM(edit) if edit is not None else None
     optimizer, steps = build.optimizer(method, config, optimizer_llm, scorer, train,
                                        trial.append, meter, False, edit_llm)  # fmt: skip
-    result = optimizer.optimize(list(config.task.initial), steps=steps)
-    best = result.best.instruction if result.best else config.task.initial[0]
+    start = build.initial(config, build.task(config))
+    result = optimizer.optimize(start, steps=steps)
+    best = result.best.instruction if result.best else start[0]
     accuracy = mean_correct(scorer.score(best, val))
     tokens = sum(c.usage.total_tokens for c in (scorer_llm, optimizer_llm, edit_llm) if c)
     tune.report({"accuracy": accuracy, "llm_tokens": float(tokens), "method": method,

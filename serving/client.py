@@ -150,8 +150,11 @@ class LLMClient:
         cache = self.endpoint.cache if is_reproducible(payload) else None
         key = cache_key(kind, self.model, payload) if cache is not None else None
         if cache is not None and (hit := cache.get(key)) is not None:
-            self.ledger.record(0, 0, cached=True)
-            return _to_completion(hit, cached=True)
+            completion = _to_completion(hit, cached=True)
+            if self.ledger.charge_cached:
+                self.ledger.check()
+            self.ledger.record(completion.prompt_tokens, completion.completion_tokens, cached=True)
+            return completion
         self.ledger.check()
         response = self.endpoint.call(send).model_dump(mode="json")
         completion = _to_completion(response, cached=False)

@@ -2,7 +2,9 @@
 
 Optimizers read it (``ledger.usage``) and cap it (``max_calls`` / ``max_tokens``); a call
 that would start past a cap raises :class:`BudgetExceeded`, which optimizers catch to stop
-cleanly. Cache hits are free and counted separately. Thread-safe (one client serves many
+cleanly. Cache hits are free and counted separately, unless the ledger charges them
+(``charge_cached=True``: an equal-budget benchmark, where a method must pay for an answer
+even when another method's run already cached it). Thread-safe (one client serves many
 threads and an event loop); ``state()`` / ``load_state()`` let a resumed run continue the
 same budget.
 """
@@ -25,10 +27,14 @@ class BudgetLedger:
     Args:
         max_calls: endpoint calls allowed (``None``: no cap).
         max_tokens: prompt + completion tokens allowed (``None``: no cap).
+        charge_cached: count cache hits as calls with their recorded tokens (and check the
+            caps before answering from the cache).
     """
 
-    def __init__(self, max_calls: int | None = None, max_tokens: int | None = None):
+    def __init__(self, max_calls: int | None = None, max_tokens: int | None = None,
+                 charge_cached: bool = False):
         self.max_calls, self.max_tokens = max_calls, max_tokens
+        self.charge_cached = charge_cached
         self._usage = Usage()
         self._lock = threading.Lock()
 
@@ -52,7 +58,8 @@ class BudgetLedger:
         with self._lock:
             if cached:
                 self._usage.cache_hits += 1
-                return
+                if not self.charge_cached:
+                    return
             self._usage.calls += 1
             self._usage.prompt_tokens += prompt_tokens
             self._usage.completion_tokens += completion_tokens

@@ -20,6 +20,10 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 TEST_API_KEY = "rayopt-test-key"
 # GSM8K for tests: $GSM8K_DIR (CI sets it), else ../shared/data/gsm8k beside the checkout.
 GSM8K_DIR = os.environ.get("GSM8K_DIR") or str(Path(__file__).resolve().parents[2] / "shared/data/gsm8k")
+# The other task data the same way: $INSTRUCTION_INDUCTION_DIR / $BBH_DIR, else beside the checkout.
+_SHARED = Path(__file__).resolve().parents[2] / "shared/data"
+INDUCTION_DIR = os.environ.get("INSTRUCTION_INDUCTION_DIR") or str(_SHARED / "instruction-induction")
+BBH_DIR = os.environ.get("BBH_DIR") or str(_SHARED / "bbh")
 SESSION_CPUS = 8  # logical CPUs of the test Ray: scheduling tokens; every worker pins its own threads
 FAKE_DECODER_BANK = ["Let's think step by step.", "Answer with a single number.",
                      "Check your arithmetic twice.", "The weather is sunny today."]

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from promptopt.task import read_jsonl
+from promptopt.tasks.gsm8k import read_jsonl
 
 logger = logging.getLogger(__name__)
 

@@ -6,14 +6,14 @@ import random
 from pathlib import Path
 from typing import Any
 
-from promptopt.task import read_jsonl
+from promptopt.tasks.gsm8k import read_jsonl
 
 
 def calibration_texts(gsm8k_dir: str | Path, n: int, seed: int = 0) -> list[str]:
     """``n`` train problems with their solutions, drawn with ``seed`` (never the test split).
 
     Raises:
-        FileNotFoundError / ValueError: As :func:`promptopt.task.read_jsonl` (missing or
+        FileNotFoundError / ValueError: As :func:`promptopt.tasks.gsm8k.read_jsonl` (missing or
             malformed ``train.jsonl``); ValueError if the split is empty.
     """
     examples = read_jsonl(Path(gsm8k_dir) / "train.jsonl", "train")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from promptopt.task import Example
+from promptopt.tasks import Example
 
 
 def make_examples(n: int, split: str = "train") -> list[Example]:

@@ -65,7 +65,7 @@ def test_opro_run_through_serve_then_resume_is_free(serving_stack, tmp_path, mon
 def test_budget_stops_the_ray_task_fan_out_cleanly(serving_stack, tmp_path):
     from promptopt import build
     from promptopt.config import load
-    from promptopt.task import load_gsm8k
+    from promptopt.tasks.gsm8k import load_gsm8k
     from serving.ledger import BudgetExceeded, BudgetLedger
 
     config = load("opro", overrides=[

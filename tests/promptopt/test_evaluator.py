@@ -32,9 +32,9 @@ def proposer(prompt: str, params: dict) -> str:
 def test_sqlite_table_round_trips_and_survives_pickling(tmp_path: Path) -> None:
     table = SqliteEvalTable(tmp_path / "evals.sqlite")
     key = ("m", '{"temperature": 0.0}', "Q_end|qa=1", "Solve it.", "train-3")
-    table[key] = Outcome("train-3", True, "so 3", 3.0)
+    table[key] = Outcome("train-3", True, "so 3", "3", True)
     again = pickle.loads(pickle.dumps(table))
-    assert again[key] == Outcome("train-3", True, "so 3", 3.0)
+    assert again[key] == Outcome("train-3", True, "so 3", "3", True)
     assert key in again and len(again) == 1 and list(again) == [key]
     del again[key]
     assert key not in table

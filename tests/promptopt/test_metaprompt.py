@@ -17,7 +17,7 @@ from promptopt.metaprompt import (
     select_pairs,
 )
 from promptopt.protocols import ScoredInstruction
-from promptopt.task import Example, PromptFormat
+from promptopt.tasks import Example, PromptFormat
 
 
 def _scored(*pairs: tuple[str, float]) -> list[ScoredInstruction]:

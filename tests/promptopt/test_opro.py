@@ -11,7 +11,7 @@ from promptopt.fakes import FakeBudgetedLLM, FakeKeywordScorer
 from promptopt.metaprompt import INTRO
 from promptopt.opro import Opro
 from promptopt.protocols import Event, Scorer
-from promptopt.task import Example
+from promptopt.tasks import Example
 from serving.fakes import FakeScriptedLLM
 
 WORDS = ["carefully", "step", "by", "then", "check", "again", "and", "verify", "slowly"]

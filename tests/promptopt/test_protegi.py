@@ -10,7 +10,7 @@ from promptopt.fakes import FakeBudgetedLLM, FakeKeywordScorer
 from promptopt.gradients import TextualGradients, error_string, parse_tagged
 from promptopt.protegi import ProTeGi
 from promptopt.protocols import Event, Outcome
-from promptopt.task import Example
+from promptopt.tasks import Example
 from serving.fakes import FakeScriptedLLM
 
 GRADIENT_HEAD = "I'm trying to write a zero-shot math word problem solver prompt."
@@ -63,7 +63,7 @@ def test_parse_tagged() -> None:
 
 def test_error_string_exact() -> None:
     ex = Example("train-3", " How many? ", "#### 7", "7")
-    errors = [(ex, Outcome("train-3", False, "it is 8", 8.0)), (ex, Outcome("train-3", False))]
+    errors = [(ex, Outcome("train-3", False, "it is 8", "8")), (ex, Outcome("train-3", False))]
     assert error_string(errors) == (
         '## Example 1\nText: "How many?"\nLabel: 7\nPrediction: 8\n\n'
         '## Example 2\nText: "How many?"\nLabel: 7\nPrediction: none'

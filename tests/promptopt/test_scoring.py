@@ -6,7 +6,7 @@ from typing import Any
 
 from promptopt.opro import Opro
 from promptopt.scoring import LLMScorer
-from promptopt.task import Example, PromptFormat
+from promptopt.tasks import Example, PromptFormat
 from serving.fakes import FakeScriptedLLM
 
 
@@ -25,9 +25,9 @@ def test_scores_through_chat_many(examples: list[Example]) -> None:
     scorer = LLMScorer(llm, PromptFormat("Q_begin"), model="fake")
     outcomes = scorer.score("Think step by step.", examples[:3])
     assert [(o.example_id, o.correct, o.prediction) for o in outcomes] == [
-        ("train-0", True, 0.0),
-        ("train-1", True, 1.0),
-        ("train-2", True, 2.0),
+        ("train-0", True, "0"),
+        ("train-1", True, "1"),
+        ("train-2", True, "2"),
     ]
     prompt, params = llm.calls[0]
     assert prompt == "Q: Think step by step.\nWhat is 0 plus 0?\n\nA:"

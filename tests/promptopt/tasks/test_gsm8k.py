@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from promptopt.task import Example, PromptFormat, load_gsm8k, parse_gold
+from promptopt.tasks import Example, PromptFormat
+from promptopt.tasks.gsm8k import load_gsm8k, parse_gold
 
 
 def _write(folder: Path, name: str, rows: list[dict[str, str]]) -> Path:

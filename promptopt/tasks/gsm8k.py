@@ -1,6 +1,7 @@
-"""GSM8K: loading the examples and turning an instruction plus a question into a prompt.
+"""GSM8K: loading the examples; the task (OPRO's prompt format, last-number judge).
 
-The data comes from a local folder (``train.jsonl`` / ``test.jsonl``, the layout of the
+Example ids are ``"<split>-<line index>"`` (``"test-0"`` is the first test problem) and
+``gold`` is the final answer ``N`` without thousands separators. The data comes from a local folder (``train.jsonl`` / ``test.jsonl``, the layout of the
 ``openai/gsm8k`` ``main`` config) when one is given or ``GSM8K_DIR`` is set, else from the
 Hugging Face hub through ``datasets``. Prompt formats follow OPRO's ``gen_prompt``
 (google-deepmind/opro ``opro/evaluation/eval_utils.py``).
@@ -10,33 +11,14 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
-from serving.protocols import Message
+from promptopt.tasks.base import Example, Task
+from promptopt.tasks.formats import PromptFormat
+from promptopt.tasks.judges import NumberJudge
 
-Position = Literal["Q_begin", "Q_end", "A_begin"]
-POSITIONS: tuple[str, ...] = ("Q_begin", "Q_end", "A_begin")
 SPLITS: tuple[str, ...] = ("train", "test")
 _FIX = "set GSM8K_DIR (or pass `data_dir`) to a folder holding train.jsonl and test.jsonl"
-
-
-@dataclass(frozen=True)
-class Example:
-    """One GSM8K problem.
-
-    Attributes:
-        id: stable id, ``"<split>-<line index>"`` (``"test-0"`` is the first test problem).
-        question: the word problem.
-        answer_text: the reference solution, ending in ``#### N``.
-        gold: the final answer ``N`` without thousands separators (``"1080"``, ``"-3"``).
-    """
-
-    id: str
-    question: str
-    answer_text: str
-    gold: str
 
 
 def parse_gold(answer_text: str) -> str:
@@ -130,39 +112,16 @@ def load_gsm8k(
     return _load_from_hub(split)
 
 
-@dataclass(frozen=True)
-class PromptFormat:
-    """Where the instruction goes, exactly as OPRO's ``gen_prompt`` places it.
 
-    Attributes:
-        position: ``Q_begin`` (before the question), ``Q_end`` (after it) or ``A_begin``
-            (at the start of the answer; needs ``include_qa``).
-        include_qa: wrap the question in OPRO's ``Q: ... A:`` scaffold.
-    """
 
-    position: Position = "Q_end"
-    include_qa: bool = True
-
-    def __post_init__(self) -> None:
-        if self.position not in POSITIONS:
-            raise ValueError(f"`position` must be one of {POSITIONS}, got {self.position!r}.")
-        if self.position == "A_begin" and not self.include_qa:
-            raise ValueError(
-                "`position='A_begin'` needs `include_qa=True` (OPRO defines no other)."
-            )
-
-    def render(self, question: str, instruction: str) -> str:
-        """The prompt text for one question (OPRO's ``gen_prompt`` for GSM8K)."""
-        if not self.include_qa:
-            if self.position == "Q_begin":
-                return (instruction + "\n" if instruction else "") + question
-            return question + ("\n" + instruction if instruction else "")
-        if self.position == "Q_begin":
-            return ("Q: " + instruction + "\n" if instruction else "Q: ") + question + "\n\nA:"
-        if self.position == "Q_end":
-            return "Q: " + question + ("\n" + instruction if instruction else "") + "\n\nA:"
-        return f"Q: {question}\n\nA:" + (f" {instruction}" if instruction else "")
-
-    def messages(self, question: str, instruction: str) -> list[Message]:
-        """The chat form: the whole prompt is the user message."""
-        return [{"role": "user", "content": self.render(question, instruction)}]
+def gsm8k_task(data_dir: str | os.PathLike[str] | None = None,
+               prompt_format: PromptFormat | None = None) -> Task:
+    """GSM8K as a :class:`Task`: train pool, test pool, OPRO's baseline ``Let's solve the
+    problem.``, last-number judge, 400-token answers (chain of thought)."""
+    return Task(
+        name="gsm8k", description="math word problem solver",
+        pool=load_gsm8k("train", data_dir), test_pool=load_gsm8k("test", data_dir),
+        prompt_format=prompt_format or PromptFormat(), judge=NumberJudge(),
+        baseline="Let's solve the problem.", references=("Let's think step by step.",),
+        max_tokens=400, source="openai/grade-school-math (MIT)",
+    )  # fmt: skip

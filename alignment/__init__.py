@@ -4,8 +4,10 @@ Pure algorithm modules (no ``ray``; collaborators such as the LLM are injected):
 ``constitution`` (principles + curriculum, validated), ``selfinstruct`` (+ ``rouge``),
 ``dialogue`` and ``critique`` (responses, critiques, revisions), ``judge`` (A/B from
 log-probs), ``pairs`` (preference pairs), ``store`` (resumable per-stage JSONL),
-``generate`` (one stage's data, in resumable shards), ``rules`` (rule-checked
-instruction following), ``evaluate`` (scores, base-vs-stage comparison, the table),
+``generate`` (one stage's data, in resumable shards), ``ifeval`` (lm-eval's IFEval checker
+offline, the held-out subset, scores with intervals, constraint templates), ``rulegen`` +
+``base_tasks`` (verifiable-rule preference pairs), ``evaluate`` (IFEval, base-vs-stage
+comparison), ``report`` (the table and plot),
 ``dpo_math`` (the DPO losses), ``training`` (TRL SFT/DPO trainers, LoRA/QLoRA/full, per-pair
 label smoothing), ``fakes`` (test doubles).
 

@@ -1,10 +1,14 @@
 """``python -m alignment baseline | generate | train | evaluate | run [--stage N] [--preset P] [k=v ...]``.
 
-- ``baseline``: the base model's instruction-following accuracy (rule-checked held-out set).
-- ``generate``: a stage's data (Self-Instruct → responses → critiques → revisions → pairs),
-  made by the previous stage's model through the ``llm`` app.
-- ``train``: SFT on the revisions, then DPO on the pairs, under Ray Train.
-- ``evaluate``: serve the stage's model, score it, compare it with the base; the table.
+- ``baseline``: the base model on the held-out IFEval subset (``$IFEVAL_DIR`` or
+  ``eval.ifeval_dir``), scored by lm-eval's IFEval checker.
+- ``generate``: a stage's data, made by the previous stage's model through the ``llm`` app:
+  judged pairs (Self-Instruct → responses → critiques → revisions → A/B pairs) and/or
+  verifiable-rule pairs (constrained instructions → samples → checked → pairs), per
+  ``generate.pair_source``.
+- ``train``: SFT on the revisions and passing samples, then DPO on the pairs, under Ray Train.
+- ``evaluate``: serve the stage's model, score it on IFEval, stage minus base with intervals,
+  compare it with the base; the report.
 - ``run``: all of the above, for every stage (or only ``--stage N``, 1-based).
 
 Configs: ``configs/alignment/`` (``--preset demo`` is ``demo.yaml``); ``key=value``
@@ -35,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging()
     from alignment.config import load
     from alignment.pipeline import Pipeline
+    from alignment.report import slim
 
     start = time.perf_counter()
     try:  # everything that can be checked is checked before any work starts
@@ -46,8 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         out = pipeline.run_all(args.stage)
     elif args.command == "baseline":
-        out = pipeline.baseline()
-        out.pop("responses", None)
+        out = slim(pipeline.baseline())
     else:
         step = getattr(pipeline, args.command)
         out = {pipeline.config.stages[i]: step(i) for i in indices}
@@ -61,9 +65,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _headline(out: dict) -> dict:
+    from alignment.report import slim
+
     if "rows" in out:
         return {"rows": out["rows"]}
-    return {"result": {k: v for k, v in out.items() if not str(k).endswith("responses")}}
+    return {"result": {k: slim(v) if isinstance(v, dict) else v for k, v in slim(out).items()}}
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""One stage's data, resumably: instructions → responses + critiques + revisions → pairs.
+"""One stage's data, resumably: instructions → responses + critiques + revisions → pairs,
+and/or verifiable-rule pairs (:mod:`alignment.rulegen`).
 
 Pure orchestration over the algorithm modules (no ``ray``): the model is any
 :class:`~serving.protocols.LLM` (the ``llm`` app serving the previous stage's model, through
@@ -8,22 +9,29 @@ every finished (or skipped-for-good) item. Steps of a stage folder::
 
     instructions.jsonl  Self-Instruct output (rejections counted by reason)
     revisions.jsonl     instruction, response, principle, critique, revision
-    pairs.jsonl         preference pairs (revision vs original, judged A/B with confidence)
+    pairs.jsonl         preference pairs (revision vs original, judged A/B with confidence;
+                        rule pairs beside them, ``source: rules``)
+
+``pair_source`` picks the sources: ``judge`` / ``revision`` (the CAI steps), ``rules`` (the
+rule steps only; Self-Instruct too when ``rules.base_tasks: selfinstruct``) or ``both``
+(judged and rule pairs). ``pairs`` is marked done when every chosen source is done.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from tqdm import tqdm
 
+from alignment.base_tasks import BUILTIN_TASKS
 from alignment.constitution import Constitution, Stage
 from alignment.critique import Reviser, Revision
 from alignment.judge import Judge
 from alignment.pairs import PairBuilder
+from alignment.rulegen import RuleData, RuleSettings
 from alignment.selfinstruct import SelfInstruct
 from alignment.store import StageStore, content_key
 from serving.protocols import LLM
@@ -51,7 +59,12 @@ class GenerateSettings:
             the paper's numbered list far better than it follows the chat request for one.
         shard_size: records per shard (the unit of resume).
         pair_source: ``judge`` (A/B log-prob judgment of revision vs original, confidence
-            kept) or ``revision`` (revision preferred outright, ``revision_confidence``).
+            kept), ``revision`` (revision preferred outright, ``revision_confidence``),
+            ``rules`` (verifiable-rule pairs, :class:`~alignment.rulegen.RuleSettings`) or
+            ``both`` (judged and rule pairs).
+        rules: the rule pairs' settings.
+        pair_budget: train on at most this many pairs (``0``: all), the sources taking
+            turns (:func:`~alignment.pairs.budget_pairs`); compares sources at equal budget.
         revision_confidence: confidence of ``revision`` pairs.
         judge_chain_of_thought: reason before the A/B letter (then clamped to 40-60 %).
         top_logprobs: top tokens per position the judge reads.
@@ -69,7 +82,9 @@ class GenerateSettings:
     instruction_top_p: float = 0.5
     selfinstruct_style: Literal["auto", "chat", "completion"] = "auto"
     shard_size: int = 8
-    pair_source: Literal["judge", "revision"] = "judge"
+    pair_source: Literal["judge", "revision", "rules", "both"] = "judge"
+    rules: RuleSettings = field(default_factory=RuleSettings)
+    pair_budget: int = 0
     revision_confidence: float = 1.0
     judge_chain_of_thought: bool = False
     top_logprobs: int = 5
@@ -98,19 +113,30 @@ class StageData:
         store: the stage's store.
         settings: sizes and sampling.
         chat: instruct model (chat prompts) or base model (completion-style prompts).
+        heldout_prompts: evaluation prompts (IFEval) no rule-pair prompt may equal or contain.
     """
 
     def __init__(self, llm: LLM, constitution: Constitution, stage: Stage, store: StageStore,
-                 settings: GenerateSettings, *, chat: bool):
+                 settings: GenerateSettings, *, chat: bool, heldout_prompts: Sequence[str] = ()):
         self.llm, self.constitution, self.stage, self.store = llm, constitution, stage, store
         self.settings, self.chat = settings, chat
+        self.heldout_prompts = list(heldout_prompts)
 
     def run(self) -> dict[str, Any]:
-        """Every step (each skipped if done); the stage report as plain data."""
-        self.instructions()
-        self.revisions()
-        self.pairs()
-        self.store.write_manifest()
+        """Every step of the chosen sources (each skipped if done); the stage report."""
+        s = self.settings
+        cai = s.pair_source in ("judge", "revision", "both")
+        rules = s.pair_source in ("rules", "both")
+        if cai or s.rules.base_tasks == "selfinstruct":
+            self.instructions()
+        if cai:
+            self.revisions()
+            self.pairs()
+        if rules:
+            tasks = self.split()[0] if s.rules.base_tasks == "selfinstruct" else BUILTIN_TASKS
+            RuleData(self.llm, self.store, s.rules, chat=self.chat, tasks=tasks,
+                     heldout=self.heldout_prompts).run()
+        self.store.mark_done("pairs")
         return self.store.report().to_dict()
 
     # -- steps -------------------------------------------------------------------------------
@@ -165,8 +191,9 @@ class StageData:
         self.store.mark_done(step)
 
     def pairs(self) -> None:
+        """Judged (or revision) pairs; done-flag ``judge_pairs`` (rule pairs share the file)."""
         s, step = self.settings, "pairs"
-        if self.store.is_done(step):
+        if self.store.is_done("judge_pairs"):
             return
         builder = PairBuilder(revision_confidence=s.revision_confidence)
         judge = Judge(self.llm, top_logprobs=s.top_logprobs, chain_of_thought=s.judge_chain_of_thought)
@@ -190,4 +217,4 @@ class StageData:
                 self.store.skip(step, key, next(iter(builder.skipped - before)))
                 continue
             self.store.append(step, key, pair.to_record())
-        self.store.mark_done(step)
+        self.store.mark_done("judge_pairs")

@@ -3,11 +3,16 @@
 Layout of ``results/alignment/<run>/``::
 
     config.yaml, events.jsonl          the run's config and one event per finished step
-    baseline.json                      the base model's rule accuracy (before stage 1)
-    stages/<stage>/data/<stage>/       the stage's store (instructions, revisions, pairs)
+    baseline.json                      the base model on the IFEval subset (before stage 1)
+    stages/<stage>/data/<stage>/       the stage's store (instructions, revisions, rule
+                                       prompts and samples, pairs)
     stages/<stage>/sft|dpo/            Ray Train storage, adapter/, model/, result.json
-    stages/<stage>/eval.json, comparison.jsonl    evaluation; base vs stage model answers
-    report.json, report.md, report.png the table across stages (and a bar chart)
+    stages/<stage>/eval.json, comparison.jsonl    IFEval, stage minus base; judged answers
+    report.json, report.md, report.png base vs stages with intervals (table, bar chart)
+
+The yardstick is a fixed, seeded subset of the IFEval prompts (``eval.ifeval_n`` of 541,
+folder ``eval.ifeval_dir`` or ``$IFEVAL_DIR``), scored by lm-eval's checker; the same prompts
+are scored for the base model and every stage, so stage minus base is a paired difference.
 
 Stage *k*'s data is made by stage *k-1*'s model (the base model for the first stage), served
 through the ``llm`` app builder (:mod:`alignment.serve`). Every step is skipped when its
@@ -18,14 +23,19 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from alignment import evaluate as ev
+from alignment import report as rep
 from alignment.config import AlignmentConfig
 from alignment.constitution import load_constitution
 from alignment.generate import StageData, split_heldout
-from alignment.rules import load_rules
+from alignment.ifeval.data import load_items, resolve_dir, subset
+from alignment.ifeval.score import IFEvalScore, paired_difference
+from alignment.pairs import budget_pairs
+from alignment.rulegen import passing_records
 from alignment.store import StageStore
 from alignment.training import dpo_rows, sft_rows
 from serving.config import ConfigError
@@ -38,14 +48,16 @@ class Pipeline:
     """One alignment run (validated, with its run folder) and its steps.
 
     Raises:
-        ConfigError: a malformed constitution, rule set, or a stage the constitution lacks,
-            before any work starts.
+        ConfigError: a malformed constitution, no IFEval folder, a subset larger than IFEval,
+            or a stage the constitution lacks, before any work starts.
     """
 
     def __init__(self, config: AlignmentConfig, root: str | Path | None = None):
         self.config = config
         self.constitution = load_constitution(config.constitution)
-        self.rules = load_rules(config.eval.rules_path)
+        every = load_items(resolve_dir(config.eval.ifeval_dir))
+        self.ifeval_prompts = [item.prompt for item in every]  # no training prompt may hold one
+        self.ifeval_items = subset(every, config.eval.ifeval_n, config.eval.ifeval_seed)
         names = [s.name for s in self.constitution.stages]
         for stage in config.stages:
             if stage not in names:
@@ -102,18 +114,28 @@ class Pipeline:
         return any(e.get("event") == event and e.get("stage") == stage for e in self.run.events())
 
     # -- steps -----------------------------------------------------------------------------------
+    def _ifeval(self, llm, stage: str) -> tuple[dict[str, Any], IFEvalScore]:
+        """``llm`` on the IFEval subset: the record (per-prompt data included) and the score;
+        every prompt's response and verdict also goes to ``events.jsonl``."""
+        c = self.config
+        result = ev.ifeval(llm, self.ifeval_items, chat=c.chat, max_tokens=c.eval.max_tokens)
+        for key, response, verdict in zip(result.keys, result.responses, result.verdicts, strict=True):
+            self.run.append({"event": "ifeval", "stage": stage, "key": key, "response": response,
+                             **verdict})
+        record = {"stage": stage, "ifeval": result.score.summary(),
+                  "checker_errors": result.score.checker_errors, "ifeval_keys": result.keys,
+                  "ifeval_vectors": result.score.to_dict(), "ifeval_responses": result.responses,
+                  "ifeval_verdicts": result.verdicts}
+        return record, result.score
+
     def baseline(self) -> dict[str, Any]:
-        """The base model's rule accuracy before stage 1 (once per run)."""
+        """The base model on the IFEval subset before stage 1 (once per run)."""
         path = self.run.path / "baseline.json"
         if path.exists():
             return json.loads(path.read_text())
-        c = self.config
-        result = ev.rule_accuracy(self.base(), self.rules, chat=c.chat, max_tokens=c.eval.max_tokens)
-        data = {"stage": "baseline", "rule_strict": result.strict, "rule_loose": result.loose,
-                "n": result.n, "responses": result.responses}
+        data, _ = self._ifeval(self.base(), "baseline")
         self.run.write_json("baseline.json", data)
-        self.run.append({"event": "baseline", "stage": None, "rule_strict": result.strict,
-                         "rule_loose": result.loose})
+        self.run.append({"event": "baseline", "stage": None, **_numbers({"ifeval": data["ifeval"]})})
         return data
 
     def generate(self, index: int) -> dict[str, Any]:
@@ -122,14 +144,14 @@ class Pipeline:
         store = self.store(index)
         if not store.is_done("pairs"):
             StageData(self.llm_before(index), self.constitution, self.constitution.stage(stage),
-                      store, c.generate, chat=c.chat).run()
+                      store, c.generate, chat=c.chat, heldout_prompts=self.ifeval_prompts).run()
         report = store.report().to_dict()
         if not self._done("generate", stage):
             self.run.append({"event": "generate", "stage": stage, "report": report})
         return report
 
     def _pair_split(self, index: int) -> tuple[list[dict], list[dict]]:
-        pairs = self.store(index).records("pairs")
+        pairs = budget_pairs(self.store(index).records("pairs"), self.config.generate.pair_budget)
         n_eval = int(round(len(pairs) * self.config.dpo.eval_fraction)) if len(pairs) > 1 else 0
         prompts = [p["prompt"] for p in pairs]
         _, held = split_heldout(prompts, n_eval)
@@ -137,42 +159,96 @@ class Pipeline:
         return ([p for p in pairs if p["prompt"] not in held_set],
                 [p for p in pairs if p["prompt"] in held_set])
 
-    def train(self, index: int, crash_after_step: int | None = None) -> dict[str, Any]:
-        """SFT on the revisions, then DPO on the pairs, under Ray Train."""
-        from alignment.serve import stop_stage_apps
-        from alignment.train import fit
+    def _sft_records(self, index: int) -> list[dict[str, Any]]:
+        """SFT targets: the revisions (CAI sources) and the samples passing every constraint
+        (rule source)."""
+        store = self.store(index)
+        return [*store.records("revisions"), *passing_records(store.records("rule_samples"))]
 
+    def train(self, index: int, crash_after_step: int | None = None) -> dict[str, Any]:
+        """SFT on the revisions and passing samples, then DPO on the pairs, under Ray Train.
+
+        Raises:
+            RuntimeError: the stage has no finished data, fewer pairs than
+                ``dpo.min_pairs``, or no SFT target; before any training starts.
+        """
         c, stage, out = self.config, self.config.stages[index], self.stage_dir(index)
         store = self.store(index)
         if not store.is_done("pairs"):
             raise RuntimeError(f"stage `{stage}` has no finished data; run `generate --stage {index + 1}`.")
+        train_pairs, eval_pairs = self._pair_split(index)
+        sft_records = self._sft_records(index)
+        n_pairs = len(train_pairs) + len(eval_pairs)
+        if n_pairs < c.dpo.min_pairs:
+            raise RuntimeError(
+                f"stage `{stage}` has {n_pairs} preference pairs, fewer than `dpo.min_pairs="
+                f"{c.dpo.min_pairs}`: make more (e.g. raise `generate.rules.instructions` or "
+                "`generate.rules.samples_per_instruction`; see the stage's manifest.json for "
+                "what was skipped) or lower `dpo.min_pairs`.")
+        if not sft_records:
+            raise RuntimeError(f"stage `{stage}` has no SFT target (no revision and no sample "
+                               "passing all its constraints): lower `generate.rules."
+                               "constraints_per_instruction` or raise `samples_per_instruction`.")
+        from alignment.serve import stop_stage_apps
+        from alignment.train import fit
+
         start = self._base_path() if index == 0 else str(self.model_after(index - 1))
         if not (out / "dpo" / "result.json").exists():
             stop_stage_apps()  # their CPUs go to the training workers
-        sft = fit("sft", start, sft_rows(store.records("revisions"), c.chat), out / "sft", c.train,
+        sft = fit("sft", start, sft_rows(sft_records, c.chat), out / "sft", c.train,
                   sft=c.sft, crash_after_step=crash_after_step)
-        train_pairs, eval_pairs = self._pair_split(index)
         eps = c.dpo.max_smoothing if c.dpo.smoothing == "confidence" else 0.0
         dpo = fit("dpo", str(out / "sft" / "model"), _no_smoothing(dpo_rows(train_pairs, c.chat, eps), c),
                   out / "dpo", c.train, dpo=c.dpo,
                   eval_rows=_no_smoothing(dpo_rows(eval_pairs, c.chat, eps), c))
-        result = {"sft": sft, "dpo": dpo, "train_pairs": len(train_pairs), "eval_pairs": len(eval_pairs)}
+        result = {"sft": sft, "dpo": dpo, "train_pairs": len(train_pairs),
+                  "eval_pairs": len(eval_pairs), "sft_rows": len(sft_records)}
         if not self._done("train", stage):
             self.run.append({"event": "train", "stage": stage, **_numbers(result)})
         return result
 
     def evaluate(self, index: int) -> dict[str, Any]:
-        """Rule accuracy, judged win rate vs the base, DPO reward metrics: ``eval.json``."""
+        """IFEval (and stage minus base), judged win rate vs the base when the stage has
+        held-out generated instructions, DPO reward metrics: ``eval.json``."""
         from alignment.serve import serve_stage_model
 
         c, stage, out = self.config, self.config.stages[index], self.stage_dir(index)
         path = out / "eval.json"
         if path.exists():
             return json.loads(path.read_text())
+        base = self.baseline()
         model = serve_stage_model(c.run_name, stage, self.model_after(index), c.stage_app_cpus)
-        rules = ev.rule_accuracy(model, self.rules, chat=c.chat, max_tokens=c.eval.max_tokens)
+        record, stage_score = self._ifeval(model, stage)
+        if record["ifeval_keys"] != base["ifeval_keys"]:
+            raise RuntimeError("baseline.json was scored on other IFEval prompts; delete it and "
+                               "rerun `baseline`.")
+        vs_base = paired_difference(stage_score, IFEvalScore.from_dict(base["ifeval_vectors"]),
+                                    c.eval.bootstrap_resamples, seed=c.eval.ifeval_seed)
+        comparison = self._compare(index, model)
+        trained = json.loads((out / "dpo" / "result.json").read_text())
+        sft = json.loads((out / "sft" / "result.json").read_text())
+        report = self.store(index).report()
+        pairs = budget_pairs(self.store(index).records("pairs"), c.generate.pair_budget)
+        data = {**record, "vs_base": vs_base, **comparison,
+                "reward_accuracy": trained.get("eval_rewards/accuracies"),
+                "reward_margin": trained.get("eval_rewards/margins"),
+                "sft_loss": sft.get("train_loss"), "dpo_loss": trained.get("train_loss"),
+                "sft_rows": len(self._sft_records(index)), "pairs": len(pairs),
+                "pairs_by_source": dict(Counter(p["source"] for p in pairs)),
+                "skipped": sum(report.skipped().values()),
+                "skipped_by_reason": dict(report.skipped())}
+        write_json_atomic(path, data)
+        self.run.append({"event": "evaluate", **_numbers(rep.slim(data))})
+        return data
+
+    def _compare(self, index: int, model) -> dict[str, Any]:
+        """The judged comparison on the stage's held-out Self-Instruct instructions (none
+        when the stage made its pairs from rules on built-in tasks)."""
+        c, stage, out = self.config, self.config.stages[index], self.stage_dir(index)
         _, heldout = StageData(model, self.constitution, self.constitution.stage(stage),
                                self.store(index), c.generate, chat=c.chat).split()
+        if not heldout:
+            return {"win_rate": None, "judged": 0, "ties": 0, "comparison_skipped": {}}
         question = self.constitution.principle(c.eval.judge_principle).comparison
         comparison = ev.compare(model, self.base(), self.base(), heldout, question,
                                 chat=c.chat, max_tokens=c.eval.max_tokens)
@@ -180,25 +256,11 @@ class Pipeline:
             self.run.append({"event": "comparison", "stage": stage, **row})
         (out / "comparison.jsonl").write_text(
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in comparison.rows))
-        trained = json.loads((out / "dpo" / "result.json").read_text())
-        sft = json.loads((out / "sft" / "result.json").read_text())
-        skipped = sum(self.store(index).report().skipped().values())
-        data = {"stage": stage, "rule_strict": rules.strict, "rule_loose": rules.loose,
-                "win_rate": comparison.win_rate, "judged": comparison.judged,
-                "ties": comparison.ties,
-                "comparison_skipped": comparison.skipped,
-                "reward_accuracy": trained.get("eval_rewards/accuracies"),
-                "reward_margin": trained.get("eval_rewards/margins"),
-                "sft_loss": sft.get("train_loss"), "dpo_loss": trained.get("train_loss"),
-                "pairs": len(self.store(index).records("pairs")), "skipped": skipped,
-                "skipped_by_reason": dict(self.store(index).report().skipped()),
-                "rule_responses": rules.responses}
-        write_json_atomic(path, data)
-        self.run.append({"event": "evaluate", **_numbers(data)})
-        return data
+        return {"win_rate": comparison.win_rate, "judged": comparison.judged,
+                "ties": comparison.ties, "comparison_skipped": comparison.skipped}
 
     def report(self) -> dict[str, Any]:
-        """``report.json`` + ``report.md``: baseline and every evaluated stage."""
+        """``report.json``, ``report.md``, ``report.png``: baseline and every evaluated stage."""
         rows = []
         if (self.run.path / "baseline.json").exists():
             rows.append(self.baseline())
@@ -206,10 +268,10 @@ class Pipeline:
             path = self.stage_dir(index) / "eval.json"
             if path.exists():
                 rows.append(json.loads(path.read_text()))
-        slim = [{k: v for k, v in r.items() if not k.endswith("responses")} for r in rows]
+        slim = [rep.slim(r) for r in rows]
         self.run.write_json("report.json", {"run": self.config.run_name, "rows": slim})
-        (self.run.path / "report.md").write_text(ev.table(slim))
-        ev.plot(slim, str(self.run.path / "report.png"))
+        (self.run.path / "report.md").write_text(rep.table(slim))
+        rep.plot(slim, str(self.run.path / "report.png"))
         return {"rows": slim}
 
     def stages(self, stage: int | None) -> list[int]:

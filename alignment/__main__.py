@@ -14,6 +14,10 @@
 Configs: ``configs/alignment/`` (``--preset demo`` is ``demo.yaml``); ``key=value``
 overrides come last. The run folder is ``results/alignment/<run_name>/``; the same command
 resumes it (finished items, shards, checkpoints and steps are skipped).
+
+Exit codes (:mod:`serving.cli`): 2 bad config, 3 the ``llm`` endpoint is down, 4 missing
+data or model, 5 the LLM budget is spent, each with one line on stderr (``--debug`` adds the
+traceback); 1 anything unexpected.
 """
 
 from __future__ import annotations
@@ -23,7 +27,13 @@ import json
 import sys
 import time
 
-from serving.cli import add_run_arguments, parse_with_overrides, setup_logging
+from serving.cli import (
+    add_debug_argument,
+    add_run_arguments,
+    parse_with_overrides,
+    run_guarded,
+    setup_logging,
+)
 from serving.config import ConfigError
 
 COMMANDS = ("baseline", "generate", "train", "evaluate", "run")
@@ -35,8 +45,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=COMMANDS)
     parser.add_argument("--stage", type=int, help="one stage, 1-based (default: every stage)")
     add_run_arguments(parser, "configs/alignment/", "dpo.loss_type=ipo dpo.smoothing=none")
+    add_debug_argument(parser)
     args = parse_with_overrides(parser, argv)
     setup_logging()
+    return run_guarded(lambda: _main(args), "python -m alignment", debug=args.debug)
+
+
+def _main(args: argparse.Namespace) -> int:
     from alignment.config import load
     from alignment.pipeline import Pipeline
     from alignment.report import slim

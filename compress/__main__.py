@@ -9,6 +9,10 @@
 - ``dashboard [--results-dir D] [--port P]``: the web page of every experiment's front.
 
 Configs: ``configs/compress/`` (``--preset demo`` is ``demo.yaml``).
+
+Exit codes (:mod:`serving.cli`): 2 bad config, 3 an endpoint is down, 4 missing data or
+model, 5 the LLM budget is spent, each with one line on stderr (``--debug`` adds the
+traceback); 1 anything unexpected.
 """
 
 from __future__ import annotations
@@ -18,7 +22,13 @@ import json
 import sys
 from pathlib import Path
 
-from serving.cli import add_run_arguments, parse_with_overrides, setup_logging
+from serving.cli import (
+    add_debug_argument,
+    add_run_arguments,
+    parse_with_overrides,
+    run_guarded,
+    setup_logging,
+)
 from serving.config import ConfigError
 
 
@@ -35,8 +45,13 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=("search", "evaluate"))
     add_run_arguments(parser, "configs/compress/", "search.num_samples=8")
+    add_debug_argument(parser)
     args = parse_with_overrides(parser, argv)
     setup_logging()
+    return run_guarded(lambda: _main(args), "python -m compress", debug=args.debug)
+
+
+def _main(args: argparse.Namespace) -> int:
     from compress.config import load
     from compress.space import InvalidConfigError
 

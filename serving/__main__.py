@@ -5,6 +5,11 @@
 - ``status``: the apps and what they serve.  ``down [--stop-ray]``: delete the apps.
 - ``chat "text"``: one chat through the client (``--deploy`` deploys the app first).
 - ``demo``: the main job: deploy on the embedded models, call them through the client.
+
+Exit codes (:mod:`serving.cli`): 0 done; 2 bad config or a request the app rejects; 3 the
+endpoint or Ray head is down (``status`` when nothing runs); 4 a model or file is missing;
+1 anything unexpected (with its traceback). Expected failures print one line on stderr;
+``--debug`` adds the traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +20,13 @@ import os
 import subprocess
 import sys
 
-from serving.cli import parse_with_overrides, setup_logging
+from serving.cli import (
+    EXIT_ENDPOINT,
+    add_debug_argument,
+    parse_with_overrides,
+    run_guarded,
+    setup_logging,
+)
 from serving.config import load_config
 from serving.settings import ServingConfig
 
@@ -26,12 +37,12 @@ def _config(args: argparse.Namespace) -> ServingConfig:
 
 def _start_local_head() -> None:
     """Without ``RAY_ADDRESS``: a persistent local head, so ``up``'s apps outlive the command."""
-    from serving.cluster import local_num_cpus
+    from serving.cluster import local_num_cpus, ray_executable
 
     if os.environ.get("RAY_ADDRESS"):
         return
     port = os.environ.get("RAYOPT_RAY_PORT", "6379")
-    started = subprocess.run(["ray", "start", "--head", f"--port={port}", f"--num-cpus={local_num_cpus()}",
+    started = subprocess.run([ray_executable(), "start", "--head", f"--port={port}", f"--num-cpus={local_num_cpus()}",
                               "--disable-usage-stats"], capture_output=True, text=True)
     if started.returncode != 0 and "already" not in (started.stdout + started.stderr).lower():
         raise SystemExit(f"`ray start --head` failed:\n{started.stdout}{started.stderr}")
@@ -51,10 +62,15 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def _join_running() -> str | None:
-    """Join the cluster ``up`` deployed on (``RAY_ADDRESS`` or the local head); None if down."""
-    from serving.cluster import join
+    """Join the cluster ``up`` deployed on (``RAY_ADDRESS`` or the local head); None if down.
+
+    A quick TCP check first: ``ray.init`` retries an absent head for a minute.
+    """
+    from serving.cluster import head_reachable, join
 
     address = os.environ.get("RAY_ADDRESS", "127.0.0.1:" + os.environ.get("RAYOPT_RAY_PORT", "6379"))
+    if head_reachable(address) is False:
+        return None
     try:
         join(address, log_to_driver=False)
     except ConnectionError:
@@ -67,10 +83,11 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     address = _join_running()
     print(json.dumps({"ray": address or "not running", "apps": app_statuses() if address else {}}))
-    return 0 if address else 1
+    return 0 if address else EXIT_ENDPOINT
 
 
 def cmd_down(args: argparse.Namespace) -> int:
+    from serving.cluster import ray_executable
     from serving.deploy import shutdown
 
     if _join_running() is None:
@@ -78,7 +95,7 @@ def cmd_down(args: argparse.Namespace) -> int:
         return 0
     print(json.dumps({"deleted": shutdown()}))
     if args.stop_ray:
-        subprocess.run(["ray", "stop"], check=False)  # stops every Ray process on this machine
+        subprocess.run([ray_executable(), "stop"], check=False)  # every Ray process on this machine
     return 0
 
 
@@ -111,11 +128,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m serving", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_debug_argument(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, fn in [("up", cmd_up), ("status", cmd_status), ("down", cmd_down), ("chat", cmd_chat),
                      ("demo", cmd_demo)]:
         p = sub.add_parser(name)
         p.set_defaults(fn=fn)
+        add_debug_argument(p, subcommand=True)
         if name == "chat":
             p.add_argument("text")
         if name in ("up", "chat", "demo"):
@@ -134,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
 
         prefer_token_auth()
     setup_logging()
-    return args.fn(args)
+    return run_guarded(lambda: args.fn(args), "python -m serving", debug=args.debug)
 
 
 if __name__ == "__main__":

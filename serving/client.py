@@ -3,8 +3,10 @@
 Built on the official ``openai`` package, so any OpenAI-compatible endpoint (the ``llm``
 Serve app, a vLLM server, a hosted API) stands in by configuration. The ``openai`` client
 already retries timeouts, connection errors, 429 and 5xx with exponential backoff
-(``max_retries``); after the last retry we raise :class:`EndpointUnavailable` saying where and
-what to do. A 4xx is the caller's mistake: :class:`RequestRejected` with the server's message.
+(``max_retries``), waiting what a ``Retry-After`` header asks when it asks for at most two
+minutes (the ``llm`` app's full queue answers 503 with one); after the last retry we raise
+:class:`EndpointUnavailable` saying where and what to do. Any other 4xx is the caller's
+mistake: :class:`RequestRejected` with the server's message.
 """
 
 from __future__ import annotations
@@ -78,9 +80,11 @@ class _Endpoint:
         body = exc.body if isinstance(exc.body, dict) else {}
         message = (body.get("error") or body).get("message") if isinstance(body, dict) else None
         message = message or str(exc)
-        if exc.status_code >= 500:
+        if exc.status_code >= 500 or exc.status_code == 429:  # overloaded or down: not the caller's
+            wait = exc.response.headers.get("retry-after")
+            asked = f" (it asks to retry after {wait} s)" if wait else ""
             return EndpointUnavailable(f"{self.base_url} kept failing after {self.config.max_retries} "
-                                       f"retries: HTTP {exc.status_code}: {message}")
+                                       f"retries{asked}: HTTP {exc.status_code}: {message}")
         return RequestRejected(f"HTTP {exc.status_code} from {self.base_url}: {message}")
 
 

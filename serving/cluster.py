@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +77,48 @@ def prefer_token_auth() -> None:
     token = Path(os.environ.get("RAY_AUTH_TOKEN_PATH", Path.home() / ".ray" / "auth_token"))
     if "RAY_AUTH_MODE" not in os.environ and (token.is_file() or os.environ.get("RAY_AUTH_TOKEN")):
         os.environ["RAY_AUTH_MODE"] = "token"
+
+
+def ray_executable() -> str:
+    """The ``ray`` CLI of the running interpreter's environment (else the one on ``PATH``).
+
+    A bare ``ray`` would run whatever ``PATH`` finds first, maybe another environment's Ray
+    (another version: its head would not accept this one's workers).
+
+    Raises:
+        FileNotFoundError: neither exists.
+    """
+    beside = Path(sys.executable).parent / "ray"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which("ray")
+    if found:
+        return found
+    raise FileNotFoundError(f"no `ray` executable beside {sys.executable} or on PATH: install Ray "
+                            "into this environment (`pip install 'ray[serve]'`).")
+
+
+def head_reachable(address: str, timeout_s: float = 1.0) -> bool | None:
+    """Whether a Ray head answers at ``address`` (a TCP connect to its GCS port).
+
+    ``ray.init`` retries an unreachable GCS for a minute; this answers in ``timeout_s``.
+
+    Args:
+        address: ``host:port`` (``ray://`` and ``http://`` prefixes are ignored).
+        timeout_s: how long the connect may take.
+
+    Returns:
+        True / False, or None when ``address`` is not ``host:port`` (e.g. ``auto``): ask Ray.
+    """
+    hostport = address.split("://", 1)[-1].rstrip("/")
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        return None
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
 
 
 def pin_threads(num_threads: int | float | None = None) -> int:

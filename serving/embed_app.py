@@ -11,11 +11,12 @@ import base64
 import logging
 import struct
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from ray import serve
 from ray.serve import Application
 
-from serving.llm_app import check_api_key, replica_env
+from serving.http_guard import install_http_guards
+from serving.llm_app import replica_env
 from serving.openai_api import APIError, DecodeRequest, EmbeddingRequest, install_error_handlers
 from serving.settings import EmbedAppConfig
 
@@ -25,6 +26,7 @@ MAX_INPUTS = 2048
 
 app = FastAPI(title="rayopt embed")
 install_error_handlers(app)
+install_http_guards(app, max_body_bytes=EmbedAppConfig.max_body_bytes, setting="embed.max_body_bytes")
 
 
 def _b64(vector: list[float]) -> str:
@@ -48,6 +50,10 @@ class EmbedDeployment:
         self.encode_batch.set_max_batch_size(config.max_batch_size)
         self.encode_batch.set_batch_wait_timeout_s(config.batch_wait_timeout_s)
 
+    def reconfigure(self, user_config: dict) -> None:
+        """Serve calls this after ``__init__``: ``{"max_body_bytes": N}`` for the served app."""
+        self.app.state.max_body_bytes = int(user_config["max_body_bytes"])
+
     @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.01)
     async def encode_batch(self, batches: list[list[str]]) -> list[list[list[float]]]:
         flat = [t for texts in batches for t in texts]
@@ -58,7 +64,7 @@ class EmbedDeployment:
             start += len(texts)
         return out
 
-    @app.post("/v1/embeddings", dependencies=[Depends(check_api_key)])
+    @app.post("/v1/embeddings")
     async def embeddings(self, body: EmbeddingRequest) -> dict:
         texts = body.input
         if len(texts) > MAX_INPUTS:
@@ -76,7 +82,7 @@ class EmbedDeployment:
         return {"object": "list", "model": self.name, "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
                 "data": [{"object": "embedding", "index": i, "embedding": fmt(v)} for i, v in enumerate(vectors)]}
 
-    @app.post("/v1/decode", dependencies=[Depends(check_api_key)])
+    @app.post("/v1/decode")
     async def decode(self, body: DecodeRequest) -> dict:
         if self.decoder is None:
             raise APIError(501, f"no decoder is configured for encoder `{self.name}`: deploy the embed "
@@ -92,7 +98,7 @@ class EmbedDeployment:
         return {"object": "list", "model": self.decoder_name,
                 "data": [{"object": "decoded", "index": i, "text": t} for i, t in enumerate(texts)]}
 
-    @app.get("/v1/models", dependencies=[Depends(check_api_key)])
+    @app.get("/v1/models")
     async def models(self) -> dict:
         return {"object": "list", "data": [{"id": self.name, "object": "model", "owned_by": "rayopt",
                                             "dim": self.encoder.dim, "decoder": self.decoder_name}]}
@@ -109,4 +115,5 @@ def build_embed_app(config: EmbedAppConfig) -> Application:
     if runtime_env:
         actor["runtime_env"] = runtime_env
     return EmbedDeployment.options(max_ongoing_requests=max(64, config.max_batch_size),
+                                   user_config={"max_body_bytes": config.max_body_bytes},
                                    ray_actor_options=actor).bind(config)

@@ -2,7 +2,8 @@
 
 Like DSPy's ``DummyLM`` and BoTorch's ``MockModel``: they implement the protocols in
 :mod:`serving.protocols` in a few lines, deterministically, so optimizer tests run in
-milliseconds without Ray or a model.
+milliseconds without Ray or a model. :class:`FakeEngine` does the same for the ``llm`` app's
+request handling (:class:`serving.llm_server.LLMServer`).
 """
 
 from __future__ import annotations
@@ -107,3 +108,40 @@ class FakeNearestDecoder:
             scores = [sum(a * b for a, b in zip(v, row, strict=True)) for row in self._vectors]
             out.append(self.bank[max(range(len(scores)), key=scores.__getitem__)])
         return out
+
+
+class FakeEngine:
+    """A generation engine (the interface of :class:`serving.engines.hf.HFEngine`) for
+    :class:`serving.llm_server.LLMServer` tests: one token per character.
+
+    ``chat_prompt_ids`` joins the messages' contents with newlines; ``generate`` answers each
+    choice with the prompt text itself, cut to ``max_tokens`` characters (``finish_reason``
+    ``length`` when cut). ``tokenized`` counts tokenizer calls, so a test can check that a
+    request was refused before tokenizing.
+
+    Args:
+        max_model_len: the context length the server checks prompts against.
+    """
+
+    def __init__(self, max_model_len: int = 64):
+        self.max_model_len = max_model_len
+        self.tokenized = 0
+
+    def chat_prompt_ids(self, messages: Sequence[Message]) -> list[int]:
+        return self.text_prompt_ids("\n".join(m["content"] for m in messages))
+
+    def text_prompt_ids(self, prompt: str) -> list[int]:
+        self.tokenized += 1
+        return [ord(c) for c in prompt]
+
+    def generate(self, requests: Sequence[Any]) -> list[Any]:
+        from serving.engines.hf import GenChoice, GenResult
+
+        results = []
+        for req in requests:
+            text = "".join(map(chr, req.prompt_ids))
+            cut = text[: req.params.max_tokens]
+            reason = "length" if len(cut) < len(text) else "stop"
+            choices = [GenChoice(cut, [ord(c) for c in cut], reason) for _ in range(req.params.n)]
+            results.append(GenResult(choices, len(req.prompt_ids), len(cut) * req.params.n))
+        return results

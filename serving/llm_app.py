@@ -3,20 +3,27 @@
 ``build_llm_app(config) -> Application`` is the typed builder (Ray's ``app_builder``
 pattern). The hf deployment batches concurrent requests with ``@serve.batch``; one bad
 request gets its own 4xx and never disturbs the batch or the replica.
+
+Abuse is stopped as early as it can be (see ``docs/serving.md``): Serve's proxy answers 503
+with ``Retry-After`` once ``llm.max_queued_requests`` wait; the API key and the body size
+are checked before a body is parsed (:mod:`serving.http_guard`); a request's work
+(sequences, tokens) and its prompt's bytes are checked before it is tokenized
+(:mod:`serving.limits`). The limits arrive as Serve's ``user_config`` (``reconfigure``), so
+``serve deploy`` can change them without restarting a replica.
 """
 
 
 import asyncio
-import hmac
 import logging
 import os
 
-from fastapi import Depends, FastAPI, Header
+from fastapi import FastAPI
 from ray import serve
 from ray.serve import Application
 
+from serving.http_guard import install_http_guards
+from serving.limits import RequestLimits, default_body_bytes
 from serving.openai_api import (
-    APIError,
     ChatCompletionRequest,
     CompletionRequest,
     install_error_handlers,
@@ -27,16 +34,8 @@ log = logging.getLogger("ray.serve")
 
 app = FastAPI(title="rayopt llm")
 install_error_handlers(app)
-
-
-def check_api_key(authorization: str | None = Header(default=None)) -> None:
-    """When ``RAYOPT_API_KEY`` is set in the replica's environment, require it as a bearer key."""
-    expected = os.environ.get("RAYOPT_API_KEY")
-    if not expected:
-        return
-    given = (authorization or "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(given.encode(), expected.encode()):
-        raise APIError(401, "Incorrect API key provided.", code="invalid_api_key")
+# Until `reconfigure` sets the model's own limit (replicas take no request before it runs).
+install_http_guards(app, max_body_bytes=default_body_bytes(8192), setting="llm.max_body_bytes")
 
 
 @serve.deployment(name="LLMServer")
@@ -51,11 +50,29 @@ class LLMDeployment:
         from serving.models import resolve_model
 
         threads = pin_threads(config.num_cpus)
-        engine = HFEngine.load(resolve_model(config.model), dtype=config.dtype)
+        if config.engine == "llamacpp":
+            from serving.engines.llamacpp import LlamaCppEngine
+            from serving.models import resolve_gguf
+
+            engine = LlamaCppEngine.load(resolve_model(config.model),
+                                         resolve_gguf(config.model, config.gguf), threads)
+        else:
+            engine = HFEngine.load(resolve_model(config.model), dtype=config.dtype)
         self.server = LLMServer(engine, config.name, config.default_max_tokens, config.max_prompt_tokens)
         self.generate_batch.set_max_batch_size(config.max_batch_size)
         self.generate_batch.set_batch_wait_timeout_s(config.batch_wait_timeout_s)
         log.info("llm replica ready: %s (%d threads, batch %d)", config.name, threads, config.max_batch_size)
+
+    def reconfigure(self, limits: dict) -> None:
+        """Serve calls this after ``__init__`` (and on a ``user_config`` change): the limits.
+
+        Args:
+            limits: :meth:`RequestLimits.as_user_config` of the config's limits.
+        """
+        self.server.limits = RequestLimits(**limits)
+        # `self.app` is the app Serve really serves (a copy of the module's `app`).
+        self.app.state.max_body_bytes = self.server.max_body_bytes
+        log.info("llm limits: %s, body %d bytes", limits, self.server.max_body_bytes)
 
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.05)
     async def generate_batch(self, requests: list) -> list:
@@ -63,18 +80,18 @@ class LLMDeployment:
         # In a thread, so the event loop keeps answering (health checks, 4xx) during a batch.
         return await asyncio.get_running_loop().run_in_executor(None, self.server.engine.generate, requests)
 
-    @app.get("/v1/models", dependencies=[Depends(check_api_key)])
+    @app.get("/v1/models")
     async def models(self) -> dict:
         return self.server.models()
 
-    @app.post("/v1/chat/completions", dependencies=[Depends(check_api_key)])
+    @app.post("/v1/chat/completions")
     async def chat(self, body: ChatCompletionRequest) -> dict:
         request = self.server.prepare_chat(body)
         log.info("chat request (%d prompt tokens, n=%d): %s", len(request.prompt_ids), body.n,
                  [m.model_dump() for m in body.messages])
         return self.server.chat_response(body, await self.generate_batch(request))
 
-    @app.post("/v1/completions", dependencies=[Depends(check_api_key)])
+    @app.post("/v1/completions")
     async def completions(self, body: CompletionRequest) -> dict:
         requests = self.server.prepare_completion(body)
         log.info("completion request (%d prompts): %r", len(requests), body.prompt)
@@ -96,14 +113,23 @@ def build_llm_app(config: LLMAppConfig) -> Application:
     """The ``llm`` application for ``serve.run``: hf deployment or ``ray.serve.llm``'s vLLM app."""
     if config.engine == "vllm":
         return build_vllm_app(config)
+    return LLMDeployment.options(**deployment_options(config)).bind(config)
+
+
+def deployment_options(config: LLMAppConfig) -> dict:
+    """Serve options of the hf/llamacpp deployment: resources, concurrency, the queue bound
+    (a full queue is a 503 with ``Retry-After`` from Serve's proxy) and the request limits."""
     actor = {"num_cpus": config.num_cpus, "num_gpus": config.num_gpus}
     if env := replica_env():
         actor["runtime_env"] = env
-    return LLMDeployment.options(
-        num_replicas=config.num_replicas,
-        max_ongoing_requests=config.max_ongoing_requests,
-        ray_actor_options=actor,
-    ).bind(config)
+    return {
+        "num_replicas": config.num_replicas,
+        "max_ongoing_requests": config.max_ongoing_requests,
+        "max_queued_requests": config.max_queued_requests,
+        "backpressure_config": {"status_code": 503, "retry_after_s": config.queue_retry_after_s},
+        "user_config": RequestLimits.of(config).as_user_config(),
+        "ray_actor_options": actor,
+    }
 
 
 def vllm_llm_config(config: LLMAppConfig):

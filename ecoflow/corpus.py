@@ -1,9 +1,12 @@
 """The embedding corpus: texts → vectors through an :class:`~serving.protocols.Encoder`.
 
-Texts come from the seed bank (:mod:`ecoflow.bank`), GSM8K question sentences (a local
-folder, ``GSM8K_DIR``) and any user file (one text per line). The vectors, the texts, where
-each text came from and the normalization statistics are saved together in one torch file,
-so a flow model, a decoder's retrieval bank and a validation report all read the same thing.
+Texts come from a seed bank (:mod:`ecoflow.bank`), GSM8K question sentences (a local
+folder), instructions induced from the task's examples (:mod:`ecoflow.induce`), the task's
+reference instructions when asked, and any user file (one text per line); which of them a
+run uses is decided in :mod:`ecoflow.sources`. The vectors, the texts, where each text came
+from, the normalization statistics and the metadata (task, bank, induction calls) are saved
+together in one torch file, so a flow model, a decoder's retrieval bank and a validation
+report all read the same thing.
 """
 
 from __future__ import annotations
@@ -31,11 +34,13 @@ class Corpus:
 
     Attributes:
         texts: ``n`` unique texts.
-        sources: ``n`` origins (``bank``, ``gsm8k``, or a file path).
+        sources: ``n`` origins (``bank``, ``gsm8k``, ``induced``, ``references`` or a file
+            path).
         vectors: ``n x d`` float32 embeddings, row ``i`` is ``texts[i]``.
         encoder: name of the encoder that produced them (a corpus only fits its encoder).
         mean: ``d`` per-coordinate mean of ``vectors``.
         std: ``d`` per-coordinate standard deviation (at least ``1e-6``).
+        meta: how it was built (JSON-ready): task, bank, induction counts and LLM calls.
     """
 
     texts: list[str]
@@ -44,6 +49,7 @@ class Corpus:
     encoder: str = ""
     mean: Tensor = field(default=None)  # type: ignore[assignment]
     std: Tensor = field(default=None)  # type: ignore[assignment]
+    meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.texts)
@@ -71,7 +77,7 @@ class Corpus:
         tmp = path.with_name(f".{path.name}.tmp")
         torch.save({"version": FORMAT_VERSION, "texts": self.texts, "sources": self.sources,
                     "vectors": self.vectors, "encoder": self.encoder, "mean": self.mean,
-                    "std": self.std}, tmp)
+                    "std": self.std, "meta": self.meta}, tmp)
         tmp.replace(path)
         return path
 
@@ -83,7 +89,8 @@ class Corpus:
             raise ValueError(f"{path} is not an ecoflow corpus (format {data.get('version')}); "
                              "rebuild it with `python -m ecoflow embed`.")
         return cls(texts=list(data["texts"]), sources=list(data["sources"]), vectors=data["vectors"],
-                   encoder=data["encoder"], mean=data["mean"], std=data["std"])
+                   encoder=data["encoder"], mean=data["mean"], std=data["std"],
+                   meta=dict(data.get("meta") or {}))  # older files have no metadata
 
 
 def question_sentences(question: str, min_words: int = 3) -> list[str]:
@@ -111,13 +118,29 @@ def read_text_file(path: str | os.PathLike[str]) -> list[str]:
 
 
 def collect_texts(include_bank: bool = True, gsm8k_dir: str | None = None,
-                  gsm8k_max_questions: int | None = None,
-                  files: Sequence[str] = ()) -> list[tuple[str, str]]:
-    """``(text, source)`` pairs from every source, first occurrence of a text kept."""
+                  gsm8k_max_questions: int | None = None, files: Sequence[str] = (), *,
+                  bank_kind: str = "gsm8k", induced: Sequence[str] = (),
+                  references: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """``(text, source)`` pairs from every source, first occurrence of a text kept.
+
+    Args:
+        include_bank: the ``bank_kind`` seed bank (source ``bank``).
+        gsm8k_dir: GSM8K question sentences from this folder (source ``gsm8k``); ``None``:
+            none (the task-dependent default is resolved in :mod:`ecoflow.sources`).
+        gsm8k_max_questions: cap on GSM8K questions.
+        files: text files, one text per line (source: the path).
+        bank_kind: ``gsm8k`` or ``generic``.
+        induced: induced instructions (source ``induced``).
+        references: the task's reference instructions (source ``references``); pass them
+            only when the config includes them.
+    """
     pairs: list[tuple[str, str]] = []
     if include_bank:
-        pairs += [(t, "bank") for t in bank()]
-    pairs += [(t, "gsm8k") for t in gsm8k_sentences(gsm8k_dir, max_questions=gsm8k_max_questions)]
+        pairs += [(t, "bank") for t in bank(kind=bank_kind)]
+    if gsm8k_dir:
+        pairs += [(t, "gsm8k") for t in gsm8k_sentences(gsm8k_dir, max_questions=gsm8k_max_questions)]
+    pairs += [(t, "induced") for t in induced]
+    pairs += [(t, "references") for t in references]
     for path in files:
         pairs += [(t, str(path)) for t in read_text_file(path)]
     return _dedupe(pairs)
@@ -131,14 +154,16 @@ def _dedupe(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def build_corpus(pairs: Sequence[tuple[str, str]], encoder: Encoder, encoder_name: str = "",
-                 batch_size: int = 256, progress: bool = False) -> Corpus:
-    """Encode ``(text, source)`` pairs in batches into a :class:`Corpus`.
+                 batch_size: int = 256, progress: bool = False,
+                 meta: dict[str, Any] | None = None) -> Corpus:
+    """Encode ``(text, source)`` pairs in batches into a :class:`Corpus` (``meta`` rides along).
 
     Raises:
         ValueError: no texts, or the encoder returned rows of the wrong size.
     """
     if not pairs:
-        raise ValueError("no texts to embed: enable the bank, set `gsm8k_dir` or pass `files`.")
+        raise ValueError("no texts to embed: enable the bank (`embed.include_bank`), set "
+                         "`embed.induced` > 0, `embed.gsm8k_dir` or `embed.files`.")
     pairs = _dedupe(pairs)
     texts = [t for t, _ in pairs]
     starts = range(0, len(texts), batch_size)
@@ -153,4 +178,5 @@ def build_corpus(pairs: Sequence[tuple[str, str]], encoder: Encoder, encoder_nam
     if vectors.shape != (len(texts), encoder.dim):
         raise ValueError(f"the encoder returned {tuple(vectors.shape)} for {len(texts)} texts; "
                          f"expected rows of its `dim` = {encoder.dim}.")
-    return Corpus(texts=texts, sources=[s for _, s in pairs], vectors=vectors, encoder=encoder_name)
+    return Corpus(texts=texts, sources=[s for _, s in pairs], vectors=vectors, encoder=encoder_name,
+                  meta=dict(meta or {}))

@@ -11,6 +11,9 @@ combines their ideas:"), and with one worked example in the chat it copied the e
 wording into nearly every reply (seen in the demo's run.log). Continuing a list of
 instructions, nearest last, it writes one clean new instruction per line (best of 4 candidates
 at cosine 0.52 to targets near bank texts, measured on 3 targets).
+The list's header names the kind of task (:func:`task_header`, from the task's
+``description``: "Instructions for a sentiment classifier, one per line:"), so the same
+decoder serves every task; the measurement above used a math-specific header.
 Every decode reports its round-trip cosine ``cos(target, encode(decoded text))``: how much
 of the target the text actually carries. SONAR, on GPU clusters, decodes directly instead.
 
@@ -32,7 +35,7 @@ from torch import Tensor
 
 from serving.protocols import LLM, Encoder
 
-HEADER = "Instructions for solving math word problems, one per line:\n"
+HEADER = "Instructions, one per line:\n"  # task-neutral; runs pass task_header(...)
 _PREFIX = re.compile(r"^\s*(?:[-*•]+\s*|\d+[.)]\s+|(?:new\s+)?instruction\s*:\s*)", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
@@ -68,11 +71,21 @@ def clean_candidate(text: str, max_sentences: int = 2) -> str:
     return ""
 
 
-def rewrite_prompt(neighbours: Sequence[str]) -> str:
+def task_header(description: str | None) -> str:
+    """The list header for a task of this kind (a :class:`~promptopt.tasks.Task`'s
+    ``description``, e.g. "sentiment classifier"); :data:`HEADER` without one."""
+    if not description or not description.strip():
+        return HEADER
+    kind = description.strip()
+    article = "an" if kind[0].lower() in "aeiou" else "a"
+    return f"Instructions for {article} {kind}, one per line:\n"
+
+
+def rewrite_prompt(neighbours: Sequence[str], header: str = HEADER) -> str:
     """The text completion that asks for a new instruction near ``neighbours`` (nearest
-    first): a list of them, nearest last (closest to where the model writes), open for the
-    next item."""
-    return HEADER + "".join(f"- {t}\n" for t in reversed(neighbours)) + "-"
+    first): ``header``, then a list of them, nearest last (closest to where the model
+    writes), open for the next item."""
+    return header + "".join(f"- {t}\n" for t in reversed(neighbours)) + "-"
 
 
 class RetrieveRewriteDecoder:
@@ -88,11 +101,13 @@ class RetrieveRewriteDecoder:
         temperature: sampling temperature of the candidates.
         max_tokens: length cap of one candidate.
         seed: sampling seed (a decode with the same seed is reproducible and cached).
+        header: the line above the list (:func:`task_header`).
     """
 
     def __init__(self, encoder: Encoder, llm: LLM, bank: Sequence[str],
                  bank_vectors: Tensor | None = None, k: int = 4, num_candidates: int = 4,
-                 temperature: float = 0.8, max_tokens: int = 64, seed: int = 0):
+                 temperature: float = 0.8, max_tokens: int = 64, seed: int = 0,
+                 header: str = HEADER):
         if not bank:
             raise ValueError("`bank` is empty: the decoder needs texts to retrieve from.")
         if k < 1 or num_candidates < 1:
@@ -105,6 +120,7 @@ class RetrieveRewriteDecoder:
         self._unit_bank = F.normalize(vectors.float(), dim=-1)
         self.k, self.num_candidates = min(k, len(self.bank)), num_candidates
         self.temperature, self.max_tokens, self.seed = temperature, max_tokens, seed
+        self.header = header
 
     def neighbours(self, targets: Tensor) -> list[list[str]]:
         """The ``k`` nearest bank texts (cosine) of each ``batch x d`` target, nearest first."""
@@ -123,7 +139,7 @@ class RetrieveRewriteDecoder:
                   "seed": int(options.get("seed", self.seed)),
                   "temperature": float(options.get("temperature", self.temperature)),
                   "max_tokens": self.max_tokens, "stop": ["\n"]}
-        prompts = [rewrite_prompt(nb) for nb in neighbours]
+        prompts = [rewrite_prompt(nb, self.header) for nb in neighbours]
         with ThreadPoolExecutor(max_workers=len(prompts)) as pool:  # the app batches them
             completions = list(pool.map(lambda p: self.llm.complete(p, **params), prompts))
         # copies of a listed text are not new text; empty / preamble-only replies are junk:
@@ -148,12 +164,12 @@ class RetrieveRewriteDecoder:
 
 
 def load_bank(bank_path: str | None, encoder: Encoder) -> tuple[list[str], Tensor | None]:
-    """Texts (and vectors when stored) from a corpus ``.pt`` or a text file; the seed bank
-    when ``bank_path`` is ``None``. Stored vectors are ignored when they do not fit ``encoder``."""
+    """Texts (and vectors when stored) from a corpus ``.pt`` or a text file; the generic
+    seed bank when ``bank_path`` is ``None``. Stored vectors are ignored when they do not fit ``encoder``."""
     if bank_path is None:
         from ecoflow.bank import bank
 
-        return bank(), None
+        return bank(kind="generic"), None
     if bank_path.endswith(".pt"):
         from ecoflow.corpus import Corpus
 
@@ -171,10 +187,12 @@ def factory(encoder: Encoder, bank_path: str | None = None, llm_base_url: str | 
 
     Args:
         encoder: the replica's encoder (passed by the app).
-        bank_path: a corpus ``.pt`` or a text file, one text per line; default the seed bank.
+        bank_path: a corpus ``.pt`` or a text file, one text per line; default the generic
+            seed bank (task-agnostic styles).
         llm_base_url: the task LLM endpoint; default the local ``llm`` app.
         llm_model: model name; default the endpoint's first.
-        **kwargs: :class:`RetrieveRewriteDecoder` options (``k``, ``num_candidates``, ...).
+        **kwargs: :class:`RetrieveRewriteDecoder` options (``k``, ``num_candidates``,
+            ``header``, ...).
     """
     from serving.client import LLMClient
 

@@ -14,6 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ecoflow.bo import WARM_START, BOEvent
+from ecoflow.config import EcoflowConfig
+from ecoflow.corpus import Corpus
+from ecoflow.sources import retrieval_sources
 
 log = logging.getLogger(__name__)
 METHOD = "ecoflow"
@@ -35,7 +38,7 @@ def warm_start(records: Iterable[Mapping[str, Any]], expected_n: int | None = No
 
     The first score of each distinct instruction is kept; embeddings are left out (the
     loop encodes the texts with its own encoder). Records scored on a different number of
-    problems than ``expected_n`` are skipped with a warning: their scores are not comparable.
+    examples than ``expected_n`` are skipped with a warning: their scores are not comparable.
 
     Raises:
         ValueError: no usable ``evaluated`` record.
@@ -50,7 +53,7 @@ def warm_start(records: Iterable[Mapping[str, Any]], expected_n: int | None = No
             continue
         seen.setdefault(str(r["instruction"]), float(r["score"]))
     if skipped:
-        log.warning("warm start: skipped %d records scored on a different number of problems "
+        log.warning("warm start: skipped %d records scored on a different number of examples "
                     "than task.train_size=%s", skipped, expected_n)
     if not seen:
         raise ValueError("the warm-start file has no usable `evaluated` records (a promptopt or "
@@ -64,3 +67,14 @@ def initial_texts(baseline: str, extra: Sequence[str], bank: Sequence[str], from
     texts (duplicates dropped, order kept)."""
     draw = random.Random(seed).sample(list(bank), min(from_bank, len(bank)))
     return list(dict.fromkeys([baseline, *extra, *draw]))
+
+
+def round_zero(config: EcoflowConfig, corpus: Corpus, start: Sequence[str]) -> list[str]:
+    """Round 0 of a run: ``start`` (promptopt's starting instructions: ``task.initial`` or
+    the baseline, plus the references only with ``task.include_references``), then
+    ``optimize.initial``, then a seeded draw of ``optimize.bank_initial`` corpus texts of the
+    retrieval sources (:func:`ecoflow.sources.retrieval_sources`)."""
+    o = config.optimize
+    sources = retrieval_sources(o.bank_sources, config.embed.include_references)
+    pool = [t for t, s in zip(corpus.texts, corpus.sources, strict=True) if s in sources]
+    return initial_texts(start[0], [*start[1:], *o.initial], pool, o.bank_initial, o.seed)

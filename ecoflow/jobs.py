@@ -9,11 +9,13 @@ from typing import Any
 
 import torch
 
-from ecoflow.config import EcoflowConfig
-from ecoflow.corpus import Corpus, build_corpus, collect_texts
+from ecoflow.config import EcoflowConfig, promptopt_view
+from ecoflow.corpus import Corpus, build_corpus
 from ecoflow.model.flow import FlowMatchingModel
+from ecoflow.sources import CorpusPlan, gather
 from ecoflow.training import split
 from ecoflow.validate import compare
+from serving.ledger import BudgetLedger
 from serving.protocols import Encoder
 from serving.runs import RunDir
 
@@ -31,32 +33,50 @@ def serve_apps(config: EcoflowConfig, llm: bool) -> str:
     return ensure_running(replace(config.serving, enable_llm=config.serving.enable_llm and llm))
 
 
-def make_encoder(config: EcoflowConfig) -> tuple[Encoder, str]:
-    """The encoder the config names, and its name for the corpus."""
+def make_encoder(config: EcoflowConfig, llm: bool = False) -> tuple[Encoder, str]:
+    """The encoder the config names, and its name for the corpus (``llm``: also deploy the
+    ``llm`` app, for induction)."""
     if config.embed.encoder == "fake":
         from serving.fakes import FakeHashEncoder
 
         return FakeHashEncoder(dim=32), "fake-hash-32"
     from serving.client import EmbedClient
 
-    client = EmbedClient(config.scorer, base_url=f"{serve_apps(config, llm=False)}/embed/v1")
+    client = EmbedClient(config.scorer, base_url=f"{serve_apps(config, llm=llm)}/embed/v1")
     return client, str(client.info["id"])
 
 
 def run_embed(config: EcoflowConfig) -> dict[str, Any]:
-    """Build and save ``corpus.pt`` in the run folder."""
+    """Build and save ``corpus.pt`` in the run folder (sources: :mod:`ecoflow.sources`).
+
+    With ``induced`` texts, the ``llm`` app is deployed too and every induction request is
+    one ``induce`` event in ``events.jsonl`` (prompt and raw replies in full); the number of
+    calls is in the corpus metadata and the summary (not charged to ``budget.max_calls``).
+    """
+    from promptopt import build
+
     run = RunDir("ecoflow", config.name)
     run.save_config(config)
-    e = config.embed
-    pairs = collect_texts(e.include_bank, e.gsm8k_dir, e.gsm8k_max_questions, e.files)
-    encoder, name = make_encoder(config)
-    corpus = build_corpus(pairs, encoder, encoder_name=name, batch_size=e.batch_size, progress=True)
+    plan = CorpusPlan.from_config(config.embed, config.task)
+    task, demos, llm, ledger = None, [], None, BudgetLedger()
+    if plan.needs_task:  # only then: a gsm8k corpus builds without GSM8K's files
+        view = promptopt_view(config)
+        task, demos = build.task(view), build.samples(view)[0]
+    if plan.needs_llm:
+        llm = build.client(config.scorer, f"{serve_apps(config, llm=True)}/v1", ledger)
+    pairs, meta, induction = gather(plan, config.embed, llm=llm, task=task, demos=demos)
+    meta["induced"]["uncached_calls"] = ledger.usage.calls
+    for request in induction.requests:
+        run.append({"event": "induce", **request})
+    encoder, name = make_encoder(config, llm=plan.needs_llm)
+    corpus = build_corpus(pairs, encoder, encoder_name=name, batch_size=config.embed.batch_size,
+                          progress=True, meta=meta)
     path = corpus.save(run.path / "corpus.pt")
     sources: dict[str, int] = {}
     for s in corpus.sources:
         sources[s] = sources.get(s, 0) + 1
     summary = {"corpus": str(path), "texts": len(corpus), "dim": corpus.dim, "encoder": name,
-               "sources": sources}
+               "sources": sources, "meta": meta}
     run.append({"event": "embed", **summary})
     return summary
 

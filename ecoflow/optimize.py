@@ -1,4 +1,4 @@
-"""``python -m ecoflow optimize``: guided-flow BO of a GSM8K instruction through the shared apps.
+"""``python -m ecoflow optimize``: guided-flow BO of a task's instruction through the shared apps.
 
 The run reads ``corpus.pt`` and ``model.pt`` from its folder (``embed`` and ``train`` wrote
 them), deploys or reuses the ``llm`` and ``embed`` apps, and runs :class:`ecoflow.bo.FlowBO`
@@ -25,14 +25,14 @@ from tqdm import tqdm
 
 from ecoflow import history
 from ecoflow.bo import BOEvent, BOResult, FlowBO
-from ecoflow.config import EcoflowConfig
+from ecoflow.config import EcoflowConfig, promptopt_view
 from ecoflow.corpus import Corpus
-from ecoflow.decoder import RetrieveRewriteDecoder
+from ecoflow.decoder import RetrieveRewriteDecoder, task_header
 from ecoflow.guidance import GuidedFlowSampler
 from ecoflow.jobs import load_corpus, load_model, serve_apps
+from ecoflow.sources import retrieval_sources, rows_from
 from ecoflow.surrogate import GPSurrogate
 from promptopt import build
-from promptopt.config import PromptOptConfig
 from promptopt.jobs import final_report, saved_ledger
 from promptopt.stats import accuracy
 from serving.client import EmbedClient, LLMClient
@@ -42,13 +42,6 @@ from serving.runs import RunDir, attach_run_log, read_jsonl
 
 log = logging.getLogger(__name__)
 event_log = logging.getLogger("ecoflow.events")  # full prompts, to the run's run.log
-
-
-def promptopt_view(config: EcoflowConfig) -> PromptOptConfig:
-    """The promptopt config that promptopt's builders read (task, evaluation, scorer)."""
-    return PromptOptConfig(name=config.name, seed=config.optimize.seed, task=config.task,
-                           evaluation=config.evaluation, scorer=config.scorer,
-                           budget=config.budget, progress=config.progress)
 
 
 class LoggedDecoder:
@@ -68,24 +61,22 @@ class LoggedDecoder:
 
 
 def make_decoder(config: EcoflowConfig, corpus: Corpus, encoder: EmbedClient,
-                 llm: LLMClient) -> Decoder:
-    """``retrieve``: retrieve-and-rewrite on the corpus texts of ``bank_sources``;
+                 llm: LLMClient, description: str | None = None) -> Decoder:
+    """``retrieve``: retrieve-and-rewrite on the corpus texts of the retrieval sources
+    (:func:`ecoflow.sources.retrieval_sources`), under a header naming the task's kind;
     ``serve``: the ``embed`` app's ``/v1/decode`` (SONAR on GPU clusters)."""
     o = config.optimize
     if o.decoder == "serve":
         return encoder
-    keep = [i for i, s in enumerate(corpus.sources) if s in o.bank_sources]
-    if not keep:
-        raise ValueError(f"the corpus has no text from `optimize.bank_sources` {o.bank_sources} "
-                         f"(its sources: {sorted(set(corpus.sources))}).")
+    keep = rows_from(corpus, retrieval_sources(o.bank_sources, config.embed.include_references))
     return LoggedDecoder(RetrieveRewriteDecoder(
         encoder, llm, [corpus.texts[i] for i in keep], bank_vectors=corpus.vectors[keep],
         k=o.k, num_candidates=o.num_candidates, temperature=o.temperature,
-        max_tokens=o.max_tokens, seed=o.seed))
+        max_tokens=o.max_tokens, seed=o.seed, header=task_header(description)))
 
 
 class Recorder:
-    """Scores texts on the training problems and writes each evaluation as it happens."""
+    """Scores texts on the training examples and writes each evaluation as it happens."""
 
     def __init__(self, run: RunDir, evaluator, examples, ledger: BudgetLedger, total: int,
                  progress: bool):
@@ -166,14 +157,14 @@ def run_optimize(config: EcoflowConfig) -> dict[str, Any]:
     o = config.optimize
     recorder = Recorder(run, build.evaluator(po, llm, table), train, ledger, o.evaluations,
                         config.progress)
+    task = build.task(po)
     sampler = GuidedFlowSampler(model.eval(), o.scale, o.zero_fraction, o.steps, o.method)
-    bo = FlowBO(sampler, encoder, make_decoder(config, corpus, encoder, llm), recorder.evaluate,
+    decoder = make_decoder(config, corpus, encoder, llm, task.description)
+    bo = FlowBO(sampler, encoder, decoder, recorder.evaluate,
                 batch_size=o.batch_size, beta=o.beta, seed=o.seed, patience=o.patience,
                 on_event=recorder, on_fit=checkpointer(run, config))
     prior = past_events(run, config, encoder)
-    initial = history.initial_texts(config.task.baseline, o.initial,
-                                    [t for t, s in zip(corpus.texts, corpus.sources, strict=True)
-                                     if s == "bank"], o.bank_initial, o.seed)
+    initial = history.round_zero(config, corpus, build.initial(po, task))
     result = bo.run(initial, o.evaluations, events=prior, max_rounds=o.max_rounds)
     recorder.bar.close()
     log.info("ecoflow: replayed %d recorded events, wrote %d new; stopped: %s",
@@ -198,8 +189,9 @@ def check_space(corpus: Corpus, model_dim: int, encoder: EmbedClient) -> None:
 def report(config: EcoflowConfig, run: RunDir, result: BOResult, base_url: str, table,
            test) -> dict[str, Any]:
     """Held-out baseline vs best (promptopt's report), the progress plot, decode fidelity."""
-    best = result.best.text if result.best is not None else config.task.baseline
-    final = final_report(promptopt_view(config), run, f"{base_url}/v1", table, test, best,
+    view = promptopt_view(config)
+    best = result.best.text if result.best is not None else build.task(view).baseline
+    final = final_report(view, run, f"{base_url}/v1", table, test, best,
                          "ecoflow")
     cosines = [e.round_trip_cosine for e in result.events if e.round_trip_cosine is not None]
     return {

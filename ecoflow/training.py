@@ -2,6 +2,7 @@
 
 Every function here works the same on one process and on each rank of a DDP group; the only
 distributed call is :func:`gather_digests`, which is a no-op without ``torch.distributed``.
+:func:`fit_local` runs the same loop in this process (no Ray), for small corpora.
 
 Reproducibility: the train/validation split and each epoch's shuffle depend only on
 ``(seed, epoch)`` and are identical on every rank, so a run resumed from a checkpoint at
@@ -11,9 +12,11 @@ epoch ``k`` sees exactly the batches an uninterrupted run would have seen from `
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -179,3 +182,40 @@ def gather_digests(model: nn.Module) -> list[str]:
     out: list[str | None] = [None] * dist.get_world_size()
     dist.all_gather_object(out, digest)
     return [str(d) for d in out]
+
+
+def fit_local(vectors: Tensor, config: TrainConfig,
+              max_steps: int | None = None) -> tuple[FlowMatchingModel, dict[str, Any]]:
+    """Train the flow in this process: the split, shuffles, noise and loss of a one-worker
+    Ray Train run (:mod:`ecoflow.train`), without Ray, checkpoints or DDP.
+
+    The caller sizes torch's threads (one on a shared machine). The last epoch's model is
+    returned: on a corpus of a few hundred texts the held-out loss is too noisy to pick by.
+
+    Args:
+        vectors: ``n x d`` corpus embeddings (data space), ``n >= 3``.
+        config: model and optimization settings (``num_workers``, ``use_gpu`` and the
+            checkpoint settings are ignored).
+        max_steps: cap on optimizer steps: the epochs are cut to fit (at least one).
+
+    Returns:
+        The model (eval mode) and ``{"epochs", "steps", "train_loss", "val_loss",
+        "seconds"}``.
+    """
+    start = time.perf_counter()
+    train_x, val_x = split(vectors.detach().float().cpu(), config.val_fraction, config.seed)
+    model = build_model(train_x.shape[1], config, train_x)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    train_z, val_z = model.normalize(train_x), model.normalize(val_x)
+    per_epoch = math.ceil(train_z.shape[0] / config.batch_size)
+    epochs = config.epochs if max_steps is None else max(1, min(config.epochs, max_steps // per_epoch))
+    stats: dict[str, float] = {"train_loss": float("nan"), "steps": 0}
+    steps = 0
+    for epoch in range(epochs):
+        generator = torch.Generator().manual_seed(config.seed * 1_000 + epoch)  # rank 0 of 1
+        stats = train_epoch(model, optimizer, epoch_shard(train_z, epoch, config.seed, 0, 1),
+                            config.batch_size, generator)
+        steps += int(stats["steps"])
+    return model.eval(), {"epochs": epochs, "steps": steps, "train_loss": stats["train_loss"],
+                          "val_loss": validation_loss(model, val_z, config.seed),
+                          "seconds": round(time.perf_counter() - start, 2)}

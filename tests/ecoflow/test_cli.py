@@ -50,3 +50,16 @@ def test_brief_drops_per_example_vectors():
                "round_trip_cosine": {"mean": 0.8, "values": [0.8]}}
     assert brief(summary) == {"heldout": {"results": {"best": {"accuracy": 0.1}}},
                               "round_trip_cosine": {"mean": 0.8}}
+
+
+def test_embed_on_another_task_uses_the_generic_bank_and_no_gsm8k(results, monkeypatch):
+    from ecoflow.bank import bank
+    from ecoflow.corpus import Corpus
+
+    monkeypatch.setenv("GSM8K_DIR", str(results / "nowhere"))  # ignored off gsm8k
+    assert main(["embed", "--preset", "tiny", "name=s", "task.name=sentiment",
+                 "embed.induced=0"]) == 0  # no induction: no LLM, no task data needed
+    corpus = Corpus.load(results / "results" / "ecoflow" / "s" / "corpus.pt")
+    assert corpus.texts == bank(kind="generic") and set(corpus.sources) == {"bank"}
+    assert corpus.meta["bank"] == "generic" and corpus.meta["induced"]["calls"] == 0
+    assert corpus.meta["gsm8k_dir"] is None and corpus.meta["references"] == 0

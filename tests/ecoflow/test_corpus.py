@@ -67,3 +67,23 @@ def test_build_corpus_rejects_nothing_and_wrong_sizes():
 
     with pytest.raises(ValueError, match="expected rows"):
         build_corpus([("a", "x")], Liar())
+
+
+def test_corpus_metadata_round_trips_and_older_files_load(tmp_path):
+    meta = {"task": "sentiment", "bank": "generic", "induced": {"requested": 4, "calls": 1}}
+    corpus = build_corpus([("a b", "bank"), ("c d", "induced")], FakeHashEncoder(dim=4), meta=meta)
+    assert Corpus.load(corpus.save(tmp_path / "corpus.pt")).meta == meta
+    old = torch.load(tmp_path / "corpus.pt", weights_only=False)
+    del old["meta"]  # written before corpora carried metadata
+    torch.save(old, tmp_path / "old.pt")
+    assert Corpus.load(tmp_path / "old.pt").meta == {}
+
+
+def test_collect_texts_labels_induced_and_reference_texts_and_picks_the_bank():
+    pairs = collect_texts(bank_kind="generic", induced=["Flip it.", "Answer with a single word."],
+                          references=["Flip the word."])
+    sources = dict(pairs)
+    assert sources["Flip it."] == "induced" and sources["Flip the word."] == "references"
+    assert sources["Answer with a single word."] == "bank"  # first occurrence kept
+    assert len(pairs) == len(bank(kind="generic")) + 2
+    assert "gsm8k" not in sources.values()  # no folder given: no GSM8K sentences

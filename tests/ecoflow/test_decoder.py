@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ecoflow.decoder import HEADER, RetrieveRewriteDecoder, clean_candidate, factory
+from ecoflow.decoder import HEADER, RetrieveRewriteDecoder, clean_candidate, factory, task_header
 from serving.fakes import FakeHashEncoder, FakeScriptedLLM
 
 BANK = ["add the apples", "count the oranges", "check the sum twice", "divide the cake"]
@@ -68,3 +68,15 @@ def test_factory_reads_a_text_bank(tmp_path, monkeypatch):
     decoder = factory(FakeHashEncoder(dim=8), bank_path=str(path),
                       llm_base_url="http://127.0.0.1:9/v1", llm_model="m", k=2)
     assert decoder.bank == BANK and decoder.k == 2
+
+
+def test_the_list_header_names_the_task_kind_not_math():
+    assert "math" not in HEADER.lower()
+    assert task_header("sentiment classifier") == "Instructions for a sentiment classifier, one per line:\n"
+    assert task_header("antonym writer").startswith("Instructions for an antonym writer")
+    assert task_header(None) == task_header("  ") == HEADER
+    encoder = FakeHashEncoder(dim=8)
+    llm = FakeScriptedLLM(["Say it."])
+    header = task_header("pluralizer")
+    RetrieveRewriteDecoder(encoder, llm, BANK, k=1, header=header).decode(encoder.encode(["x"]))
+    assert llm.calls[0][0].startswith(header + "- ")

@@ -47,12 +47,18 @@ from serving.config import load_config
 from serving.ledger import BudgetLedger
 
 log = logging.getLogger("optimizer_gains")
-SEARCHERS = ("random", "ape", "opro", "protegi")
+SEARCHERS = ("random", "ape", "opro", "protegi", "ecoflow")
 
 
 def base_config(task: str, args: argparse.Namespace) -> PromptOptConfig:
     overrides = [f"task.name={task}", f"task.train_size={args.train_size}",
-                 f"task.test_size={args.test_size}", f"tune.val_size={args.val_size}"]
+                 f"task.test_size={args.test_size}", f"tune.val_size={args.val_size}",
+                 f"serving.llm.engine={args.engine}"]
+    if args.engine == "llamacpp":
+        # llama.cpp runs a batch's requests one after another in prompt order, reusing the KV
+        # cache of a shared prefix (one instruction over many inputs): a 1 s batch window
+        # gathers each run's examples into one batch instead of many batches of 1-2.
+        overrides += ["serving.llm.batch_wait_timeout_s=1.0", "serving.llm.max_batch_size=64"]
     return load_config(PromptOptConfig, str(PRESET_DIR / "gains.yaml"), overrides)
 
 
@@ -61,6 +67,11 @@ def run_search(config: PromptOptConfig, method: str, seed: int, budget: int, bas
     """One method's run under a charging ledger; its events (with ``llm_calls``)."""
     config = replace(config, seed=seed)
     ledger = BudgetLedger(max_calls=budget, charge_cached=True)
+    if method == "ecoflow":  # ecoflow/bench.py: induction, decoding and scoring on this ledger
+        from ecoflow.bench import run_ecoflow
+
+        embed_url = f"{base_url.removesuffix('/v1')}/embed/v1"  # ensure_running's embed app
+        return run_ecoflow(config, base_url, embed_url, val, train, seed, budget, ledger)
     llm = build.client(config.scorer, base_url, ledger)
     scorer = build.evaluator(config, llm, table={}, fan_out=False)  # private table: all charged
     events: list[dict[str, Any]] = []
@@ -187,6 +198,19 @@ def spread(tasks: list[str], args, base_url: str) -> list[dict[str, Any]]:
     return out
 
 
+def provenance() -> dict[str, Any]:
+    """Commit, date and machine of the run (for benchmarks/README.md)."""
+    import datetime
+    import os
+    import platform
+    import subprocess
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, check=False).stdout.strip()
+    return {"commit": commit, "date": datetime.date.today().isoformat(),
+            "machine": f"{platform.machine()} {os.cpu_count()} cores"}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tasks", default="sentiment,larger_animal,sum,antonyms")
@@ -197,6 +221,8 @@ def main() -> None:
     p.add_argument("--train-size", type=int, default=100, help="APE's demonstration pool")
     p.add_argument("--test-size", type=int, default=300)
     p.add_argument("--parallel", type=int, default=4, help="method runs at once (one server)")
+    p.add_argument("--engine", default="llamacpp", choices=("hf", "llamacpp", "vllm"),
+                   help="the llm app's engine (the same model either way)")
     p.add_argument("--resamples", type=int, default=10_000)
     p.add_argument("--spread", action="store_true", help="only measure the references' spread")
     p.add_argument("--out", default="benchmarks/results/optimizer_gains.json")
@@ -209,7 +235,10 @@ def main() -> None:
     from serving.deploy import ensure_running
 
     t0 = time.perf_counter()
-    base_url = f"{ensure_running(base_config(args.tasks[0], args).serving)}/v1"
+    serving = base_config(args.tasks[0], args).serving
+    if "ecoflow" in args.methods:  # ecoflow encodes through the `embed` app
+        serving = replace(serving, enable_embed=True)
+    base_url = f"{ensure_running(serving)}/v1"
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if args.spread:
@@ -226,7 +255,8 @@ def main() -> None:
                                  args, base_url))
         log.info("%s done in %.0f s", name, blocks[-1]["wall_s"])
         out.write_text(json.dumps({"args": vars(args), "tasks": blocks}, indent=1))
-    result = {"args": vars(args), "tasks": blocks, "wall_s": round(time.perf_counter() - t0, 1)}
+    result = {"args": vars(args), "tasks": blocks, "wall_s": round(time.perf_counter() - t0, 1),
+              "provenance": provenance()}
     result["headline"] = headline(result)
     out.write_text(json.dumps(result, indent=1))
     out.with_suffix(".md").write_text(markdown(result))

@@ -20,7 +20,13 @@ import json
 import sys
 
 from promptopt.config import COMMANDS, load
-from serving.cli import add_run_arguments, parse_with_overrides, setup_logging
+from serving.cli import (
+    add_debug_argument,
+    add_run_arguments,
+    parse_with_overrides,
+    run_guarded,
+    setup_logging,
+)
 from serving.client import EndpointUnavailable
 from serving.config import ConfigError
 
@@ -31,10 +37,18 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", choices=COMMANDS)
+    parser.add_argument("command", choices=(*COMMANDS, "tasks"))
     add_run_arguments(parser, "configs/promptopt/", "opro.steps=3")
+    add_debug_argument(parser)
     args = parse_with_overrides(parser, argv)
+    if args.command == "tasks":
+        return list_tasks()
     setup_logging()
+    return run_guarded(lambda: _main(args), "python -m promptopt", debug=args.debug)
+
+
+def _main(args) -> int:
+    """Exit codes: 2 bad config, 3 endpoint down, 4 missing task data, 5 budget spent."""
     try:
         config = load(args.command, args.config, args.preset, args.overrides)
     except ConfigError as exc:  # before any work starts
@@ -47,6 +61,30 @@ def main(argv: list[str] | None = None) -> int:
               "run the same command again to resume once the endpoint is back.", file=sys.stderr)  # fmt: skip
         return 3
     print(json.dumps(_headline(summary)))
+    return 0
+
+
+def list_tasks() -> int:
+    """One line per task: its data (or why it cannot be loaded), pool sizes, baseline."""
+    import os
+
+    from promptopt.tasks import TASK_NAMES, load_task
+
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")  # listing never downloads
+    for name in TASK_NAMES:
+        if name == "jsonl":
+            print("jsonl: your own {input, target} lines: task.name=jsonl task.data_dir=FILE_OR_DIR "
+                  "task.scorer=exact|label|number|contains|f1 [task.labels=[..]]")
+            continue
+        try:
+            t = load_task(name)
+        except (OSError, ValueError, RuntimeError) as exc:
+            print(f"{name}: not available here ({exc})")
+            continue
+        print(json.dumps({"task": name, "pool": len(t.pool), "test_pool": len(t.test_pool),
+                          "labels": t.labels, "baseline": t.baseline,
+                          "references": len(t.references), "max_tokens": t.max_tokens,
+                          "source": t.source}))  # fmt: skip
     return 0
 
 

@@ -28,7 +28,7 @@ def test_every_yaml_opens_with_the_command_that_runs_it() -> None:
 def test_overrides_apply_last() -> None:
     config = load("opro", preset="demo", overrides=["opro.steps=5", "budget.max_calls=null"])
     assert config.opro.steps == 5 and config.budget.max_calls is None
-    assert config.task.train_size == 16  # from the preset
+    assert config.task.train_size == 20 and config.task.name == "sentiment"  # from the preset
 
 
 @pytest.mark.parametrize(
@@ -76,14 +76,13 @@ def test_tune_ranges_and_the_editor_endpoint_come_from_the_config() -> None:
 def test_an_endpoint_that_is_down_is_a_clear_error_and_the_run_resumes_later(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:
-    from tests.conftest import GSM8K_DIR, free_port
+    from tests.conftest import INDUCTION_DIR, free_port
 
     monkeypatch.setenv("RAYOPT_RESULTS_DIR", str(tmp_path))
-    gsm8k = GSM8K_DIR
     url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
     args = ["opro", "--preset", "demo", "deploy=false", f"scorer.base_url={url}",
             f"optimizer.base_url={url}", "scorer.model=m", "optimizer.model=m",
-            "scorer.max_retries=1", "scorer.timeout_s=5", f"task.data_dir={gsm8k}",
+            "scorer.max_retries=1", "scorer.timeout_s=5", f"task.data_dir={INDUCTION_DIR}",
             f"scorer.cache_path={tmp_path / 'c.sqlite'}", "progress=false"]  # fmt: skip
     assert cli.main(args) == 3
     err = capsys.readouterr().err

@@ -40,7 +40,7 @@ TASK_ENV := GSM8K_DIR=$${GSM8K_DIR:-$(DATA)/gsm8k} \
 
 # The main job: an optimizer on a task where the embedded model has room (sentiment), end to
 # end (Serve up -> optimize -> held-out report); results in results/promptopt/opro-demo/.
-demo: install
+demo: install-llamacpp
 	$(TASK_ENV) $(PY) -m promptopt opro --preset demo
 
 # GSM8K, one command away (OPRO's setting; the 135M model scores about 2% there).
@@ -61,14 +61,14 @@ demo-alignment: install
 demo-compress: install
 	$(TASK_ENV) $(PY) -m compress search --preset demo
 
-test: install
+test: install-llamacpp
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
 	$(PY) benchmarks/serving_throughput.py
 
 # The equal-budget optimizer benchmark (about 90 minutes on 2 cores; reruns are free).
-bench-gains: install
+bench-gains: install-llamacpp
 	$(TASK_ENV) $(PY) benchmarks/optimizer_gains.py
 
 # llama.cpp for `llm.engine=llamacpp` (a source build of llama-cpp-python with cmake + g++).

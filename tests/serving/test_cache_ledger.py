@@ -61,3 +61,32 @@ def test_ledger_caps_and_state():
     assert tokens.usage.total_tokens == 25
     with pytest.raises(BudgetExceeded, match="max_tokens=25"):
         tokens.check()
+
+
+def test_a_charging_ledger_counts_cache_hits_as_calls():
+    free, charged = BudgetLedger(max_calls=2), BudgetLedger(max_calls=2, charge_cached=True)
+    for ledger in (free, charged):
+        ledger.record(10, 5, cached=False)
+        ledger.record(10, 5, cached=True)
+    assert (free.usage.calls, free.usage.cache_hits, free.usage.total_tokens) == (1, 1, 15)
+    assert (charged.usage.calls, charged.usage.cache_hits, charged.usage.total_tokens) == (2, 1, 30)
+    free.check()
+    with pytest.raises(BudgetExceeded):
+        charged.check()
+
+
+def test_the_client_checks_a_charging_budget_before_answering_from_the_cache(tmp_path):
+    from serving.client import LLMClient
+    from serving.settings import ClientConfig
+
+    cache = str(tmp_path / "c.sqlite")
+    key = cache_key("chat", "m", {"messages": [{"role": "user", "content": "hi"}], "temperature": 0.0})
+    SqliteCache(cache).put(key, {"choices": [{"index": 0, "message": {"content": "hello"},
+                                              "finish_reason": "stop"}],
+                                 "usage": {"prompt_tokens": 3, "completion_tokens": 1}})
+    client = LLMClient(ClientConfig(cache_path=cache), base_url="http://127.0.0.1:9/v1", model="m",
+                       ledger=BudgetLedger(max_calls=1, charge_cached=True))
+    assert client.chat([{"role": "user", "content": "hi"}], temperature=0.0).text == "hello"
+    assert client.ledger.usage.calls == 1
+    with pytest.raises(BudgetExceeded):
+        client.chat([{"role": "user", "content": "hi"}], temperature=0.0)

@@ -17,6 +17,7 @@ answers them with a 400 naming the hf engine. No Ray here.
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Sequence
 
 from serving.engines.hf import GenChoice, GenRequest, GenResult
@@ -40,6 +41,9 @@ class LlamaCppEngine:
         self.llama, self.tokenizer = llama, tokenizer
         self.eos = set(int(e) for e in eos_token_ids)
         self.max_model_len = max_model_len
+        # One llama.cpp context holds one KV cache: generations never overlap (Serve runs one
+        # batch at a time, but a caller with its own threads might not).
+        self._lock = threading.Lock()
 
     @classmethod
     def load(cls, folder: str, gguf: str, threads: int, n_ctx: int = 2048) -> LlamaCppEngine:
@@ -64,6 +68,10 @@ class LlamaCppEngine:
 
     def generate(self, requests: Sequence[GenRequest]) -> list[GenResult]:
         """Every request's ``n`` choices, in prompt order (shared prefixes are evaluated once)."""
+        with self._lock:
+            return self._generate(requests)
+
+    def _generate(self, requests: Sequence[GenRequest]) -> list[GenResult]:
         results: list[GenResult | None] = [None] * len(requests)
         for i in sorted(range(len(requests)), key=lambda k: requests[k].prompt_ids):
             req = requests[i]

@@ -10,5 +10,8 @@
   energy/CO2 of a saved model (in a fresh process).
 - :mod:`compress.trial`: compress + measure one config; :mod:`compress.search`: the Ray Tune
   search with resume; :mod:`compress.experiment`: ``events.jsonl`` → ``results.csv``.
+- :mod:`compress.design` + :mod:`compress.grid`: a fixed design (standard configs + Sobol)
+  measured like a search → ``grid.json``; :mod:`compress.replay`: searching that table
+  (``benchmarks/compress_replay.py``).
 - :mod:`compress.report`, :mod:`compress.dashboard`: Pareto artifacts and the web page.
 """

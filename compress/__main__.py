@@ -1,7 +1,10 @@
-"""``python -m compress search | evaluate | report | dashboard``.
+"""``python -m compress search | grid | evaluate | report | dashboard``.
 
 - ``search [--config F | --preset P] [k=v ...]``: the multi-objective Tune search; the run
   folder is ``results/compress/<name>/`` and the same command resumes it.
+- ``grid [--preset grid] [--copy-to benchmarks/data/] [k=v ...]``: measure a fixed design
+  (standard configs + a Sobol sample) with the search's trials and events; writes
+  ``grid.csv`` and ``grid.json`` (the replay benchmark's table); the same command resumes.
 - ``evaluate [--config F | --preset P] [k=v ...]``: compress and measure the one config in
   ``evaluate`` (e.g. ``'evaluate={method: rtn, bits: 4, group_size: 64}'``).
 - ``report NAME_OR_FOLDER``: rewrite ``results.csv``, ``pareto.json/html/png`` of an
@@ -43,8 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         return report(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m compress", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("search", "evaluate"))
+    parser.add_argument("command", choices=("search", "grid", "evaluate"))
     add_run_arguments(parser, "configs/compress/", "search.num_samples=8")
+    parser.add_argument("--copy-to", help="grid: also copy grid.json/grid.csv into this folder "
+                        "(sets grid.copy_to), e.g. benchmarks/data/")
     add_debug_argument(parser)
     args = parse_with_overrides(parser, argv)
     setup_logging()
@@ -61,10 +66,16 @@ def _main(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
+    if args.copy_to:
+        config.grid.copy_to = args.copy_to
     if args.command == "search":
         from compress.search import run_search
 
         summary = run_search(config)
+    elif args.command == "grid":
+        from compress.grid import run_grid
+
+        summary = run_grid(config)
     else:
         from compress.evaluate import run_evaluate
 

@@ -16,7 +16,7 @@ from compress.space import BITS, GROUP_SIZES
 from serving.config import ConfigError, config_file, load_config
 
 PRESET_DIR = Path(__file__).resolve().parents[1] / "configs" / "compress"
-COMMANDS = ("search", "evaluate", "report", "dashboard")
+COMMANDS = ("search", "grid", "evaluate", "report", "dashboard")
 
 
 @dataclass
@@ -63,12 +63,25 @@ class EvalConfig:
 
 @dataclass
 class LatencyConfig:
-    """Prefill and decode timing (see :mod:`compress.measure.latency`)."""
+    """Prefill and decode timing (see :mod:`compress.measure.latency`).
+
+    Attributes:
+        batch_sizes: Batch sizes timed (``decode_tps_b{n}`` per size).
+        prompt_tokens: Prompt length.
+        new_tokens: Tokens generated per repeat.
+        repeats: Timed repeats per batch size: each metric is their median, with
+            ``_min``/``_max``/``_sem`` beside it (the SEM needs 2 or more; use 3+).
+    """
 
     batch_sizes: list[int] = field(default_factory=lambda: [1, 8])
     prompt_tokens: int = 128
     new_tokens: int = 32
     repeats: int = 3
+
+    def __post_init__(self) -> None:
+        if self.repeats < 1:
+            raise ConfigError("`latency.repeats` must be >= 1 (3 or more give a standard "
+                              "error: `<metric>_sem`).")
 
 
 @dataclass
@@ -119,6 +132,9 @@ class SearchConfig:
         max_concurrent: Cap on concurrent trials (null: as many as resources allow).
         initialization_budget: Ax's Sobol trials before modelling, for ``ax`` and ``llm``
             (null: Ax's default).
+        repeats: Times one config may be measured (1: a config already measured, the
+            baseline included, is never measured again; the searcher proposes the nearest
+            new config instead). Failed trials count.
     """
 
     searcher: str = "ax"
@@ -140,12 +156,47 @@ class SearchConfig:
     trial_gpus: float = 0.0
     max_concurrent: int | None = None
     initialization_budget: int | None = None
+    repeats: int = 1
 
     def __post_init__(self) -> None:
         if self.num_samples < 1:
             raise ConfigError("`search.num_samples` must be >= 1.")
+        if self.repeats < 1:
+            raise ConfigError("`search.repeats` must be >= 1 (runs allowed per config).")
         if not self.objectives:
             raise ConfigError("`search.objectives` needs at least one objective.")
+
+
+@dataclass
+class GridConfig:
+    """``python -m compress grid``: a fixed design measured like a search.
+
+    The design is ``search.warm_start`` (the standard configs) followed by a scrambled
+    Sobol sample over the space's own encoding, then topped up from the same Sobol
+    sequence until every choice value and every quarter of each range is covered
+    (:func:`compress.design.grid_design`).
+
+    Attributes:
+        samples: Sobol configs drawn (duplicates and invalid ones are dropped, logged).
+        seed: Seeds the scrambled Sobol sequence.
+        steps: Grid steps of range parameters (``{sparsity: 0.05}``: sparsity levels).
+        cover: Top up the design until every choice value and range quarter is covered.
+        copy_to: Also copy ``grid.json`` and ``grid.csv`` into this folder
+            (``benchmarks/data/``); ``--copy-to`` on the command line sets it.
+    """
+
+    samples: int = 40
+    seed: int = 0
+    steps: dict[str, float] = field(default_factory=lambda: {"sparsity": 0.05})
+    cover: bool = True
+    copy_to: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.samples < 0:
+            raise ConfigError("`grid.samples` must be >= 0.")
+        for name, step in self.steps.items():
+            if not step > 0:
+                raise ConfigError(f"`grid.steps.{name}` must be > 0, got {step}.")
 
 
 @dataclass
@@ -160,6 +211,7 @@ class CompressConfig:
         calib_seq_len: Tokens per calibration window.
         keep_models: Keep each trial's compressed model folder (they are deleted after
             measuring otherwise: only the measurements are kept).
+        grid: ``grid``: the fixed design measured for the replay benchmark.
         evaluate: ``evaluate``: the one compression config to measure.
     """
 
@@ -174,6 +226,7 @@ class CompressConfig:
     energy: EnergyConfig = field(default_factory=EnergyConfig)
     space: SpaceConfig = field(default_factory=SpaceConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
+    grid: GridConfig = field(default_factory=GridConfig)
     evaluate: dict[str, Any] = field(default_factory=lambda: {"method": "bnb_int8"})
 
 

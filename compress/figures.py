@@ -3,8 +3,10 @@
 Plotly for the interactive views (every 2-D pair of objectives, a 3-D view with three or
 more, hypervolume against trials), shared by ``pareto.html`` and the dashboard; matplotlib
 for ``pareto.png`` (plotly's PNG export, kaleido 1.x, needs a Chrome download that an
-offline machine cannot make). Dominated trials are grey, the front is highlighted, and
-hovering a point shows its trial id and config. No ``ray`` here.
+offline machine cannot make). Dominated trials are grey, the front is highlighted (hollow:
+on the front only within noise, see :mod:`compress.report`), error bars span +-2 SEM where
+a trial has standard errors, and hovering a point shows its trial id and config. No ``ray``
+here.
 """
 
 from __future__ import annotations
@@ -22,25 +24,43 @@ import plotly.graph_objects as go  # noqa: E402
 from plotly.subplots import make_subplots  # noqa: E402
 
 GREY, FRONT = "#b0b0b0", "#d62728"
+WITHIN_NOISE = "front (within noise)"
+Z = 2.0  # error bars: +-Z standard errors (the noise rule's margin)
 
 
 def _groups(summary: dict[str, Any]) -> list[tuple[str, list[dict], dict[str, Any]]]:
-    """``(label, trial rows, marker style)`` of the infeasible, dominated and front trials."""
-    on = set(summary["front"])
+    """``(label, trial rows, marker style)`` of the infeasible, dominated and front trials
+    (front trials within noise in their own, hollow group)."""
+    on, noisy = set(summary["front"]), set(summary.get("front_within_noise", ()))
     rows = [(i, t) for i, t in enumerate(summary["trials"]) if t["values"] is not None]
     feasible = [(i, t) for i, t in rows if t.get("feasible", True)]
     groups = [
         ("infeasible", [t for _, t in rows if not t.get("feasible", True)],
          {"color": GREY, "symbol": "x", "size": 7}),
         ("dominated", [t for i, t in feasible if i not in on], {"color": GREY, "size": 7}),
-        ("Pareto front", [t for i, t in feasible if i in on], {"color": FRONT, "size": 9}),
+        ("Pareto front", [t for i, t in feasible if i in on and i not in noisy],
+         {"color": FRONT, "size": 9}),
+        (WITHIN_NOISE, [t for i, t in feasible if i in noisy],
+         {"color": FRONT, "symbol": "circle-open", "size": 9}),
     ]  # fmt: skip
-    return [g for g in groups if g[1] or g[0] != "infeasible"]
+    return [g for g in groups if g[1] or g[0] not in ("infeasible", WITHIN_NOISE)]
+
+
+def _bars(group: list[dict], k: int) -> list[float]:
+    """+-Z SEM of objective ``k`` per trial (0 where unknown)."""
+    return [Z * ((t.get("sems") or [None] * (k + 1))[k] or 0.0) for t in group]
+
+
+def _error(group: list[dict], k: int) -> dict[str, Any] | None:
+    bars = _bars(group, k)
+    return {"type": "data", "array": bars, "visible": True, "thickness": 1} if any(bars) else None
 
 
 def _hover(t: dict[str, Any]) -> str:
     lines = [f"trial {t['trial_id']}", *(f"{k}={json.dumps(v)}" for k, v in t["params"].items())]
     lines += [f"violates {v}" for v in t.get("violated") or ()]
+    if t.get("within_noise_of"):
+        lines.append("within noise of " + ", ".join(t["within_noise_of"]))
     return "<br>".join(lines)
 
 
@@ -65,6 +85,8 @@ def pareto_figure(summary: dict[str, Any], title: str = "") -> go.Figure:
                     legendgroup=label,
                     showlegend=p == 0,
                     marker=marker,
+                    error_x=_error(group, a),
+                    error_y=_error(group, b),
                     text=[_hover(t) for t in group],
                     hovertemplate="%{text}<br>(%{x:.4g}, %{y:.4g})<extra>" + label + "</extra>",
                 ),
@@ -152,14 +174,17 @@ def write_png(summary: dict[str, Any], path: Path, title: str = "") -> None:
     groups = _groups(summary)
     for ax, (a, b) in zip(flat, pairs, strict=False):
         for label, group, marker in groups:
-            ax.scatter(
-                [t["values"][a] for t in group],
-                [t["values"][b] for t in group],
-                c=marker["color"],
-                marker=marker.get("symbol", "o"),
-                s=28,
-                label=label,
-            )
+            x, y = [t["values"][a] for t in group], [t["values"][b] for t in group]
+            xerr, yerr = _bars(group, a), _bars(group, b)
+            if any(xerr) or any(yerr):
+                ax.errorbar(x, y, xerr=xerr, yerr=yerr, fmt="none", ecolor=marker["color"],
+                            elinewidth=0.8, alpha=0.6)
+            symbol = marker.get("symbol")
+            if symbol == "x":
+                ax.scatter(x, y, c=marker["color"], marker="x", s=28, label=label)
+            else:
+                ax.scatter(x, y, marker="o", s=28, label=label, edgecolors=marker["color"],
+                           facecolors="none" if symbol == "circle-open" else marker["color"])
         ax.set(xlabel=f"{names[a]} ({summary['objectives'][names[a]]})")
         ax.set(ylabel=f"{names[b]} ({summary['objectives'][names[b]]})")
         ax.grid(alpha=0.3)
@@ -171,7 +196,9 @@ def write_png(summary: dict[str, Any], path: Path, title: str = "") -> None:
     hv_ax.grid(alpha=0.3)
     for ax in flat[n:]:
         ax.axis("off")
-    fig.suptitle(f"{title}: {len(summary['front'])} on the front of {summary['n_trials']} trials")
+    noisy = len(summary.get("front_within_noise", ()))
+    fig.suptitle(f"{title}: {len(summary['front'])} on the front ({noisy} within noise) of "
+                 f"{summary['n_trials']} trials; error bars +-{Z:g} SEM")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -5,6 +5,17 @@ of which assume maximization); this module only flips minimized objectives so th
 can say ``("max", "min")`` and pass plain lists. No ``ray`` here.
 
 Points are ``n x m``: ``n`` trials, ``m`` objectives, in the order of ``directions``.
+
+Noise (:func:`noise_dominators`): with standard errors ``s`` per point and objective, point
+``j`` dominates point ``i`` *within noise* when, writing every objective as maximized and
+``sigma_k = sqrt(s_ik^2 + s_jk^2)`` (the standard error of the difference),
+
+- ``j`` is nowhere worse than ``i`` by more than ``z * sigma_k`` (``z`` = 2), and
+- ``j`` is better than ``i`` by more than ``z * sigma_k`` in at least one objective.
+
+So ``i``'s advantages over ``j`` are all within the noise while ``j`` has a real one. A front
+point with such a ``j`` is on the front only through noise ("within noise"); with all SEMs
+zero the rule is plain dominance, so no front point is marked. Unknown SEMs count as 0.
 """
 
 from __future__ import annotations
@@ -24,6 +35,7 @@ __all__ = [
     "Direction",
     "crowding_distance",
     "hypervolume",
+    "noise_dominators",
     "non_dominated_mask",
     "pareto_indices",
 ]
@@ -104,6 +116,36 @@ def hypervolume(
         return 0.0
     y = y[is_non_dominated(y, maximize=True, deduplicate=True)]
     return float(Hypervolume(ref_point=ref).compute(y))
+
+
+def noise_dominators(
+    points: Points,
+    sems: Sequence[Sequence[float | None]],
+    directions: Sequence[Direction],
+    z: float = 2.0,
+) -> list[list[int]]:
+    """For each point, the indices of the points that dominate it within noise (module doc).
+
+    Args:
+        points: ``n x m`` objective values.
+        sems: ``n x m`` standard errors (None or non-finite: unknown, counted as 0).
+        directions: ``m`` entries, "max" or "min".
+        z: How many standard errors of the difference make it real.
+
+    Returns:
+        ``n`` lists of indices (ascending).
+    """
+    if len(sems) != len(points):
+        raise ValueError(f"`sems` needs one row per point ({len(points)}), got {len(sems)}.")
+    if len(points) == 0:
+        return []
+    y = _as_maximization(points, directions)
+    s = torch.tensor([[float(v) if v is not None and math.isfinite(v) else 0.0 for v in row]
+                      for row in sems], dtype=torch.double).reshape(y.shape)
+    diff = y.unsqueeze(0) - y.unsqueeze(1)  # [i, j, k] = y_j - y_i
+    margin = z * (s.unsqueeze(0) ** 2 + s.unsqueeze(1) ** 2).sqrt()
+    dominated = (diff >= -margin).all(dim=-1) & (diff > margin).any(dim=-1)
+    return [torch.nonzero(row).flatten().tolist() for row in dominated]
 
 
 def crowding_distance(points: Points) -> list[float]:

@@ -14,7 +14,12 @@ Accepted trial lines (extra keys are kept for display)::
     {"trial_id": "a2", "config": {...}, "error": "CUDA out of memory"}       # failed
 
 A trial whose metrics say ``"feasible": 0`` (an outcome constraint broke) is shown but
-is neither on the front nor in the hypervolume. Lines with another ``event`` (e.g. ``"start"``) are not trials. A trial id seen twice
+is neither on the front nor in the hypervolume. Each objective's standard error is read from
+``<name>_sem`` (latency and energy repeats) or ``<name>_stderr`` (lm-eval); a front trial
+that another trial dominates within noise (:func:`compress.pareto.noise_dominators`: its
+advantages all within 2 SEM of the difference, the other's not) is listed in
+``front_within_noise`` and drawn hollow; error bars are +-2 SEM. Lines with another
+``event`` (e.g. ``"start"``) are not trials. A trial id seen twice
 (a resumed run re-logging a trial) counts once, at its last line.
 """
 
@@ -28,11 +33,14 @@ from typing import Any
 
 import yaml
 
-from compress.pareto import crowding_distance, hypervolume, pareto_indices
+from compress.pareto import crowding_distance, hypervolume, noise_dominators, pareto_indices
 from compress.searchers.problem import Objective
 from serving.runs import read_jsonl
 
 TRIAL_EVENTS = {"trial", "trial_complete", "trial_error", "trial_failed", "result"}
+NOISE_Z = 2.0
+NOISE_RULE = ("j dominates i within noise if j is nowhere worse than i by more than 2 SEM of "
+              "the difference and better by more than that in one objective")
 ObjectivesSpec = Sequence[Objective] | Mapping[str, Any]
 
 
@@ -102,7 +110,8 @@ def _finite(value: Any) -> float | None:
 
 def trial_rows(events: Sequence[Mapping[str, Any]], names: Sequence[str]) -> list[dict[str, Any]]:
     """One row per trial in completion order: ``trial_id``, ``params``, ``values`` (None when
-    the trial failed or misses an objective), ``metrics`` (every numeric result) and ``error``.
+    the trial failed or misses an objective), ``sems`` (each objective's standard error, None
+    when unknown), ``metrics`` (every numeric result) and ``error``.
     """
     rows: dict[str, dict[str, Any]] = {}
     for i, event in enumerate(events):
@@ -123,6 +132,7 @@ def trial_rows(events: Sequence[Mapping[str, Any]], names: Sequence[str]) -> lis
             "trial_id": trial_id,
             "params": dict(event.get("config") or event.get("params") or {}),
             "values": None if error else values,
+            "sems": [_sem(metrics, n) for n in names],
             "metrics": numeric,
             "error": str(error) if error else None,
             # Outcome constraints: compress trials carry ``feasible`` (1/0) and ``violated``.
@@ -130,6 +140,15 @@ def trial_rows(events: Sequence[Mapping[str, Any]], names: Sequence[str]) -> lis
             "violated": _violated(metrics.get("violated")),
         }
     return list(rows.values())
+
+
+def _sem(metrics: Mapping[str, Any], name: str) -> float | None:
+    """``<name>_sem``, else ``<name>_stderr``, else None."""
+    for key in (f"{name}_sem", f"{name}_stderr"):
+        value = _finite(metrics.get(key))
+        if value is not None and value >= 0:
+            return value
+    return None
 
 
 def _violated(value: Any) -> list[str]:
@@ -175,6 +194,10 @@ def experiment_summary(
     points = [rows[i]["values"] for i in ok]
     front = [ok[j] for j in pareto_indices(points, modes)] if points else []
     crowd = crowding_distance([rows[i]["values"] for i in front])
+    sems = [rows[i].get("sems") or [None] * len(names) for i in ok]
+    by = noise_dominators(points, sems, modes, NOISE_Z) if points else []
+    within = {ok[j]: [rows[ok[d]]["trial_id"] for d in by[j]] for j in range(len(ok))
+              if ok[j] in front and by[j]}
     ref, sources = _reference_point(objectives, rows)
     curve: list[float] = []
     if ref is not None:
@@ -191,8 +214,10 @@ def experiment_summary(
         "n_trials": len(rows),
         "n_failed": len(rows) - len(measured),
         "n_infeasible": len(measured) - len(ok),
-        "trials": [dict(r) for r in rows],
+        "trials": [{**r, "within_noise_of": within.get(i, [])} for i, r in enumerate(rows)],
         "front": front,
+        "front_within_noise": [i for i in front if i in within],
+        "noise_rule": NOISE_RULE,
         "crowding_distance": [None if math.isinf(d) else d for d in crowd],
         "hypervolume": curve[-1] if curve else None,
         "hypervolume_curve": curve,

@@ -4,9 +4,12 @@ The uncompressed baseline is measured first (a Ray task with a trial's resources
 accuracy gives every trial's ``accuracy_drop``), then a ``Tuner`` runs the searcher named
 by ``search.searcher`` (:func:`compress.searchers.make_searcher`), warm-started with standard
 configs, behind :class:`~compress.searchers.dedup.DedupSearcher` (a config measured before,
-the baseline included, is answered from its measurement instead of spending a trial). A driver-side callback appends each finished trial to ``events.jsonl`` and rewrites
-``results.csv`` and the Pareto artifacts, so the dashboard follows a running search. An
-interrupted search started again with the same command resumes with ``Tuner.restore``.
+the baseline included, is never measured again unless ``search.repeats`` allows it: the
+searcher is told the measurement and the nearest new config runs instead). A driver-side
+callback appends each finished trial to ``events.jsonl`` and rewrites ``results.csv`` and
+the Pareto artifacts, so the dashboard follows a running search. An interrupted search
+started again with the same command resumes with ``Tuner.restore``. :func:`prepare` and
+:func:`make_tuner` are shared with ``python -m compress grid`` (:mod:`compress.grid`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import math
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -152,21 +156,33 @@ def measure_baseline(cfg: CompressConfig, run: RunDir, params: dict[str, Any],
     return result
 
 
-def run_search(cfg: CompressConfig, trial_fn: TrialFn = run_trial,
-               callbacks: list[Any] | None = None) -> dict[str, Any]:
-    """The whole search; returns the summary (also written to ``summary.json``).
+@dataclass
+class Prepared:
+    """What a search or a grid needs before its Tuner: the run folder, the problem, the
+    measured baseline and the Tune trainable with its resources."""
 
-    Args:
-        cfg: The experiment config.
-        trial_fn: ``(params, cfg, workdir, threads=, baseline_accuracy=) -> result``; tests
-            pass a cheap ``Fake*`` objective.
-        callbacks: Extra Tune callbacks (first run only; a restore reuses the stored ones).
-    """
+    cfg: CompressConfig
+    space: CompressionSpace
+    problem: SearchProblem
+    run: RunDir
+    warm: list[dict[str, Any]]
+    baseline_params: dict[str, Any]
+    baseline_result: dict[str, Any]
+    objectives: list[dict[str, Any]]
+    fn: Any
+    concurrent: int
+    start: float
+
+
+def prepare(cfg: CompressConfig, trial_fn: TrialFn = run_trial) -> Prepared:
+    """Run folder, space files, Ray, resources, the baseline (measured once) and the
+    trainable."""
     from serving.cluster import connect
 
+    start = time.time()
     space = space_for(cfg)
     problem = search_problem(cfg, space)
-    warm = [space.check(w).params() for w in cfg.search.warm_start]
+    warm = [space.check(w).params() for w in cfg.search.warm_start]  # fail before any work
     baseline_params = problem.active(space.check(BASELINE).params())
     run = RunDir("compress", cfg.name)
     run.save_config(cfg)
@@ -177,36 +193,58 @@ def run_search(cfg: CompressConfig, trial_fn: TrialFn = run_trial,
 
     resources, concurrent, threads = plan_resources(cfg, ray.cluster_resources())
     logger.info("trials: %s each, %d at a time, %d torch threads", resources, concurrent, threads)
-    start = time.time()
     baseline_result = measure_baseline(cfg, run, baseline_params, resources, threads, trial_fn)
-    baseline = float(baseline_result["accuracy"])
     objectives = [to_dict(o) for o in cfg.search.objectives]
     refresh(run.path, objectives)
     fn = tune.with_resources(
         tune.with_parameters(trainable, cfg=cfg, run_path=str(run.path.resolve()),
-                             baseline_accuracy=baseline, threads=threads, trial_fn=trial_fn),
+                             baseline_accuracy=float(baseline_result["accuracy"]),
+                             threads=threads, trial_fn=trial_fn),
         resources)
-    storage = str(run.path.resolve())
+    return Prepared(cfg, space, problem, run, warm, baseline_params, baseline_result, objectives,
+                    fn, concurrent, start)
+
+
+def make_tuner(p: Prepared, searcher: Any, num_samples: int, name: str,
+               callbacks: list[Any] | None = None) -> tune.Tuner:
+    """A Tuner over ``p``'s trainable with the event log (results under ``run/<name>``)."""
+    return tune.Tuner(
+        p.fn,
+        tune_config=tune.TuneConfig(search_alg=searcher, num_samples=num_samples,
+                                    max_concurrent_trials=p.concurrent),
+        run_config=tune.RunConfig(
+            name=name, storage_path=str(p.run.path.resolve()), verbose=1,
+            callbacks=[EventLog(str(p.run.path.resolve()), p.problem, p.objectives),
+                       *(callbacks or [])]),
+    )
+
+
+def run_search(cfg: CompressConfig, trial_fn: TrialFn = run_trial,
+               callbacks: list[Any] | None = None) -> dict[str, Any]:
+    """The whole search; returns the summary (also written to ``summary.json``).
+
+    Args:
+        cfg: The experiment config.
+        trial_fn: ``(params, cfg, workdir, threads=, baseline_accuracy=) -> result``; tests
+            pass a cheap ``Fake*`` objective.
+        callbacks: Extra Tune callbacks (first run only; a restore reuses the stored ones).
+    """
+    p = prepare(cfg, trial_fn)
+    storage = str(p.run.path.resolve())
     if tune.Tuner.can_restore(f"{storage}/tune"):
         logger.info("resuming the interrupted search in %s/tune", storage)
-        tuner = tune.Tuner.restore(f"{storage}/tune", trainable=fn, resume_errored=False)
+        tuner = tune.Tuner.restore(f"{storage}/tune", trainable=p.fn, resume_errored=False)
     else:
-        inner = make_searcher(cfg.search.searcher, problem, cfg.search.seed, warm,
+        inner = make_searcher(cfg.search.searcher, p.problem, cfg.search.seed, p.warm,
                               **_searcher_options(cfg))
-        searcher = DedupSearcher(inner, problem, known={config_key(baseline_params): baseline_result})
-        tuner = tune.Tuner(
-            fn,
-            tune_config=tune.TuneConfig(search_alg=searcher, num_samples=cfg.search.num_samples,
-                                        max_concurrent_trials=concurrent),
-            run_config=tune.RunConfig(
-                name="tune", storage_path=storage, verbose=1,
-                callbacks=[EventLog(str(run.path.resolve()), problem, objectives),
-                           *(callbacks or [])]),
-        )
+        searcher = DedupSearcher(inner, p.problem,
+                                 known={config_key(p.baseline_params): p.baseline_result},
+                                 repeats=cfg.search.repeats, seed=cfg.search.seed)
+        tuner = make_tuner(p, searcher, cfg.search.num_samples, "tune", callbacks)
     grid = tuner.fit()
-    doc = refresh(run.path, objectives)
-    summary = _summary(cfg, doc, space, time.time() - start, grid.num_errors)
-    run.write_json("summary.json", summary)
+    doc = refresh(p.run.path, p.objectives)
+    summary = _summary(cfg, doc, p.space, time.time() - p.start, grid.num_errors)
+    p.run.write_json("summary.json", summary)
     return summary
 
 
@@ -214,6 +252,8 @@ def _searcher_options(cfg: CompressConfig) -> dict[str, Any]:
     options = dict(cfg.search.searcher_options)
     if cfg.search.searcher in ("ax", "llm") and cfg.search.initialization_budget is not None:
         options.setdefault("initialization_budget", cfg.search.initialization_budget)
+    if cfg.search.searcher in ("ax", "llm"):
+        options.setdefault("repeats", cfg.search.repeats)
     return options
 
 
@@ -222,7 +262,8 @@ def _summary(cfg: CompressConfig, doc: dict[str, Any], space: CompressionSpace,
     trials = doc.get("trials", [])
     front = front_table(doc, [o.name for o in cfg.search.objectives])
     searched = sum(t["trial_id"] != "baseline" for t in trials)
+    distinct = len({config_key(t["params"]) for t in trials if t["trial_id"] != "baseline"})
     return {"name": cfg.name, "searcher": cfg.search.searcher, "trials": len(trials),
-            "complete": searched >= cfg.search.num_samples, "errors": errors, "hypervolume": doc.get("hypervolume"),
+            "complete": searched >= cfg.search.num_samples, "distinct_configs": distinct, "errors": errors, "hypervolume": doc.get("hypervolume"),
             "ref_point": doc.get("ref_point"), "front": front,
             "excluded": space.excluded, "wall_s": wall_s}

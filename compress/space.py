@@ -16,6 +16,7 @@ from typing import Any
 
 from compress.methods import PRUNING_METHODS, QUANT_METHODS, CompressionSpec, available_methods
 from compress.searchers import Constraint, Objective, Param, SearchProblem
+from compress.searchers.encoding import config_distance, decode
 
 BITS = (2, 3, 4, 8)
 GROUP_SIZES = (32, 64, 128)
@@ -68,6 +69,19 @@ class CompressionSpace:
                 constraints: Sequence[Constraint] = ()) -> SearchProblem:
         """A :class:`SearchProblem` over this space."""
         return SearchProblem(self.params, tuple(objectives), tuple(constraints))
+
+    def active(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """The active parameters of ``config``, in the space's order."""
+        return SearchProblem(self.params, (Objective("_", "max"),)).active(config)
+
+    def distance(self, a: Mapping[str, Any], b: Mapping[str, Any]) -> float:
+        """The space's distance between two configs (see the module doc)."""
+        return config_distance(self.params, self.active(a), self.active(b))
+
+    def decode(self, u: Sequence[float],
+               steps: Mapping[str, float] | None = None) -> dict[str, Any]:
+        """The config at unit point ``u`` (one coordinate per parameter, in order)."""
+        return decode(self.params, u, steps)
 
     def check(self, config: Mapping[str, Any]) -> CompressionSpec:
         """Validate a config against the space; return its spec.

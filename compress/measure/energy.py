@@ -4,12 +4,18 @@ codecarbon measures GPU power through NVML and CPU power through Intel RAPL wher
 exposes it; otherwise it estimates CPU power from the processor's TDP and its load, and RAM
 power always from its size. :func:`power_source` says which happened, so a reader can tell a
 measured joule from an estimated one.
+
+Inside :func:`track_energy`, a :class:`TaskMeter` measures intervals (codecarbon's
+``start_task``/``stop_task``): the latency repeats use it for a per-repeat energy, hence a
+standard error. :class:`FixedPowerMeter` is the deterministic stand-in for tests.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import math
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -38,10 +44,42 @@ def power_source(hardware: list[Any]) -> str:
     return ("measured" if measured else "estimated") + ": " + ", ".join(parts)
 
 
+class TaskMeter:
+    """Energy of intervals inside a running codecarbon tracker (its tasks)."""
+
+    def __init__(self, tracker: Any) -> None:
+        self.tracker, self.count = tracker, 0
+
+    def start(self) -> None:
+        """Begin an interval."""
+        self.count += 1
+        self.tracker.start_task(f"repeat-{self.count}")
+
+    def stop(self) -> float:
+        """kWh of the interval (NaN when codecarbon could not measure it; it logs why)."""
+        data = self.tracker.stop_task()
+        return float(data.energy_consumed) if data is not None else math.nan
+
+
+class FixedPowerMeter:
+    """A constant ``watts`` over each interval of ``clock``: exact energies for tests."""
+
+    def __init__(self, watts: float, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.watts, self.clock, self._t0 = watts, clock, math.nan
+
+    def start(self) -> None:
+        """Begin an interval."""
+        self._t0 = self.clock()
+
+    def stop(self) -> float:
+        """kWh of the interval."""
+        return self.watts * (self.clock() - self._t0) / 3.6e6
+
+
 @contextmanager
 def track_energy(country_iso_code: str, out: dict[str, Any],
-                 measure_power_secs: float = 1.0) -> Iterator[None]:
-    """Track the energy of the ``with`` body into ``out``.
+                 measure_power_secs: float = 1.0) -> Iterator[TaskMeter]:
+    """Track the energy of the ``with`` body into ``out``; yields a :class:`TaskMeter`.
 
     Writes ``energy_kwh`` (CPU + GPU + RAM), ``cpu_energy_kwh``, ``gpu_energy_kwh``,
     ``co2_kg``, ``energy_duration_s``, ``power_source`` and ``country_iso_code``.
@@ -60,7 +98,7 @@ def track_energy(country_iso_code: str, out: dict[str, Any],
     )
     tracker.start()
     try:
-        yield
+        yield TaskMeter(tracker)
     finally:
         tracker.stop()
         data = tracker.final_emissions_data

@@ -1,9 +1,13 @@
-"""Prefill time and decode throughput of a causal LM with plain ``transformers`` generate.
+"""Prefill time, decode throughput and decode energy of a causal LM with ``transformers``.
 
 Every batch row is the same prompt (no padding, so each row does the same work); greedy
-decoding is forced to ``new_tokens`` tokens (EOS ignored). Prefill is one forward pass over
-the prompt; decode throughput counts the tokens generated after the first one, over the
-generate time minus the prefill time.
+decoding is forced to ``new_tokens`` tokens (EOS ignored). Each repeat times one forward
+pass over the prompt (prefill) and one ``generate`` call; that repeat's decode time is its
+generate time minus its prefill time, over the tokens after the first. Every metric is the
+median over repeats, with ``_min``, ``_max``, ``_sem`` (standard error of the mean, from 2+
+repeats) and ``_n`` beside it (:func:`compress.measure.stats.repeat_stats`). With an
+:class:`EnergyMeter`, each generate call's energy gives ``energy_j_per_token_b{n}`` the same
+way.
 """
 
 from __future__ import annotations
@@ -12,9 +16,21 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
+
+from compress.measure.stats import repeat_stats
 
 logger = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+
+class EnergyMeter(Protocol):
+    """Energy of an interval: ``start()``, then ``stop()`` returns its kWh (NaN if unknown)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> float: ...
 
 
 def prompt_ids(tokenizer: Any, text: str, length: int) -> list[int]:
@@ -25,22 +41,32 @@ def prompt_ids(tokenizer: Any, text: str, length: int) -> list[int]:
     return (ids * (length // len(ids) + 1))[:length]
 
 
-def _timed(fn: Callable[[], Any], sync: Callable[[], None]) -> float:
+def _timed(fn: Callable[[], Any], sync: Callable[[], None], clock: Clock) -> float:
     sync()
-    start = time.perf_counter()
+    start = clock()
     fn()
     sync()
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def measure_latency(model: Any, tokenizer: Any, text: str, batch_sizes: Sequence[int] = (1, 8),
-                    prompt_tokens: int = 64, new_tokens: int = 32,
-                    repeats: int = 1) -> dict[str, float]:
-    """Median prefill seconds and decode tokens/s per batch size.
+                    prompt_tokens: int = 64, new_tokens: int = 32, repeats: int = 1,
+                    meter: EnergyMeter | None = None,
+                    clock: Clock = time.perf_counter) -> dict[str, float | int | None]:
+    """Per batch size ``n``: ``prefill_s_b{n}``, ``decode_tps_b{n}``, ``ms_per_token_b{n}``
+    (decode, per sequence) and, with a meter, ``energy_j_per_token_b{n}`` (per generated
+    token of the generate call), each a median with ``_min/_max/_sem/_n``.
 
-    Returns:
-        ``prefill_s_b{n}``, ``decode_tps_b{n}`` and ``ms_per_token_b{n}`` (decode, per
-        sequence) for each batch size ``n``.
+    Args:
+        model: A causal LM (``__call__`` and ``generate``).
+        tokenizer: Its tokenizer.
+        text: Prompt text (repeated to ``prompt_tokens``).
+        batch_sizes: Batch sizes timed.
+        prompt_tokens: Prompt length.
+        new_tokens: Tokens generated per repeat (>= 2).
+        repeats: Timed repeats per batch size (3+ for a standard error).
+        meter: Measures each generate call's energy (codecarbon's tasks in real runs).
+        clock: Seconds (tests pass a scripted one).
     """
     import torch
 
@@ -52,7 +78,7 @@ def measure_latency(model: Any, tokenizer: Any, text: str, batch_sizes: Sequence
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     gen = {"do_sample": False, "max_new_tokens": new_tokens, "min_new_tokens": new_tokens,
            "pad_token_id": pad}
-    out: dict[str, float] = {}
+    out: dict[str, float | int | None] = {}
     with torch.inference_mode():
         warm = torch.tensor([ids[:8]], device=device)
         model.generate(warm, attention_mask=torch.ones_like(warm), **{**gen, "max_new_tokens": 2,
@@ -60,19 +86,25 @@ def measure_latency(model: Any, tokenizer: Any, text: str, batch_sizes: Sequence
         for n in batch_sizes:
             x = torch.tensor([ids] * n, device=device)
             mask = torch.ones_like(x)
-            prefill, total = [], []
+            prefill, decode, joules = [], [], []
             for _ in range(repeats):
-                prefill.append(_timed(lambda x=x, m=mask: model(input_ids=x, attention_mask=m),
-                                      sync))
-                total.append(_timed(lambda x=x, m=mask: model.generate(x, attention_mask=m, **gen),
-                                    sync))
-            p, t = sorted(prefill)[len(prefill) // 2], sorted(total)[len(total) // 2]
-            decode_s = t - p
-            if decode_s <= 0.0:  # timing noise swamped the decode: no number, not a fake one
-                logger.warning("batch %d: generate (%.4f s) took no longer than prefill (%.4f s); "
-                               "decode speed unmeasured", n, t, p)
-                decode_s = math.nan
-            out[f"prefill_s_b{n}"] = p
-            out[f"decode_tps_b{n}"] = n * (new_tokens - 1) / decode_s
-            out[f"ms_per_token_b{n}"] = 1000 * decode_s / (new_tokens - 1)
+                p = _timed(lambda x=x, m=mask: model(input_ids=x, attention_mask=m), sync, clock)
+                if meter is not None:
+                    meter.start()
+                t = _timed(lambda x=x, m=mask: model.generate(x, attention_mask=m, **gen), sync,
+                           clock)
+                if meter is not None:
+                    joules.append(meter.stop() * 3.6e6 / (n * new_tokens))
+                prefill.append(p)
+                decode.append(t - p if t > p else math.nan)
+            if any(math.isnan(d) for d in decode):  # noise swamped the decode: no fake number
+                logger.warning("batch %d: %d of %d generate calls took no longer than prefill; "
+                               "those repeats have no decode speed", n,
+                               sum(math.isnan(d) for d in decode), repeats)
+            out.update(repeat_stats(f"prefill_s_b{n}", prefill))
+            out.update(repeat_stats(f"decode_tps_b{n}", [n * (new_tokens - 1) / d for d in decode]))
+            out.update(repeat_stats(f"ms_per_token_b{n}",
+                                    [1000 * d / (new_tokens - 1) for d in decode]))
+            if meter is not None:
+                out.update(repeat_stats(f"energy_j_per_token_b{n}", joules))
     return out

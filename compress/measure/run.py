@@ -63,7 +63,7 @@ def measure_model(model_dir: Path, cfg: CompressConfig, task_dir: Path) -> dict[
     device = resolve_device(cfg.device)
     rss_before = psutil.Process().memory_info().rss
     out: dict[str, Any] = {"device": device}
-    with track_energy(cfg.energy.country_iso_code, out, cfg.energy.measure_power_secs):
+    with track_energy(cfg.energy.country_iso_code, out, cfg.energy.measure_power_secs) as meter:
         start = time.perf_counter()
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
         model = AutoModelForCausalLM.from_pretrained(model_dir, device_map=device).eval()
@@ -71,7 +71,7 @@ def measure_model(model_dir: Path, cfg: CompressConfig, task_dir: Path) -> dict[
         out["state_dict_mb"] = state_dict_mb(model)
         lat = cfg.latency
         out.update(measure_latency(model, tokenizer, LATENCY_TEXT, lat.batch_sizes,
-                                   lat.prompt_tokens, lat.new_tokens, lat.repeats))
+                                   lat.prompt_tokens, lat.new_tokens, lat.repeats, meter))
         start = time.perf_counter()
         out.update(evaluate(model, tokenizer, task_dir, cfg.eval.tasks, cfg.eval.limits(),
                             cfg.eval.batch_size))

@@ -4,6 +4,10 @@
 - :func:`make_optuna_searcher`: Optuna NSGA-II / TPE / GP through Ray's ``OptunaSearch``.
 - :func:`make_random_searcher`: seeded random baseline.
 - :func:`make_searcher`: any of them by name (``search.searcher``); :func:`register` adds one.
+- :mod:`~compress.searchers.exclusion` / :mod:`~compress.searchers.dedup`: no config is run
+  twice (the nearest new config replaces a repeat); :mod:`~compress.searchers.encoding`: the
+  space's unit-cube encoding, Sobol designs and distance; :mod:`~compress.searchers.fused_kernel`:
+  BoTorch's fused kernel built once per machine under an flock.
 
 All of them are ``ray.tune.search.Searcher`` objects: pass one as
 ``TuneConfig(search_alg=...)``, or call ``suggest`` / ``on_trial_complete`` / ``save`` /

@@ -159,6 +159,21 @@ class LLMCoordinatorSearcher(JSONStateSearcher):
             append_jsonl(self.log_path, {**decision, "messages": messages, "answer": answer})
         return dict(config)
 
+    def attach(self, trial_id: str, config: Mapping[str, Any]) -> dict[str, Any]:
+        """Run a given config (a replacement for a repeat) as Tune trial ``trial_id``."""
+        config = self.problem.validate(config)
+        self.fallback.attach(trial_id, config)
+        return self._record(trial_id, config, "replacement")
+
+    def tell(self, config: Mapping[str, Any], result: Mapping[str, Any] | None) -> None:
+        """A config measured outside the search (the baseline): shown to the LLM in the
+        history, given to Ax, and never proposed again."""
+        config = self.problem.validate(config)
+        metrics = self.problem.metric_values(result)
+        self.history.append({"config": config, "metrics": metrics,
+                             "error": None if metrics else "missing metrics"})
+        self.fallback.tell(config, result)
+
     def on_trial_complete(
         self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
     ) -> None:
@@ -194,14 +209,15 @@ def make_llm_coordinator(
     llm: LLM | None = None,
     initialization_budget: int | None = None,
     sem: float | None = None,
+    repeats: int = 1,
     **kwargs: Any,
 ) -> LLMCoordinatorSearcher:
     """The registry's ``llm`` searcher.
 
     By default it asks the shared ``llm`` app through :class:`serving.client.LLMClient`
     (``RAYOPT_LLM_BASE_URL`` or the local Serve app; ``python -m serving up`` deploys it),
-    built lazily so that Tune can pickle the searcher. ``initialization_budget`` and ``sem``
-    configure the Ax fallback; other keyword arguments go to :class:`LLMCoordinatorSearcher`
+    built lazily so that Tune can pickle the searcher. ``initialization_budget``, ``sem`` and
+    ``repeats`` configure the Ax fallback; other keyword arguments go to :class:`LLMCoordinatorSearcher`
     (e.g. ``log_path``, ``temperature``).
     """
     if llm is None:
@@ -209,7 +225,8 @@ def make_llm_coordinator(
 
         kwargs.setdefault("llm_factory", LLMClient)
     fallback = AxMOOSearcher(
-        problem, seed=seed, initialization_budget=initialization_budget, sem=sem
+        problem, seed=seed, initialization_budget=initialization_budget, sem=sem,
+        repeats=repeats,
     )
     return LLMCoordinatorSearcher(
         problem, llm, fallback=fallback, points_to_evaluate=points_to_evaluate, **kwargs

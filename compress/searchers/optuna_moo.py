@@ -73,6 +73,16 @@ class MOOptunaSearch(OptunaSearch):
             ot_trial.set_constraint(str(c), c.violation(values[c.metric]))
         super().on_trial_complete(trial_id, result=values, error=False)
 
+    def attach(self, trial_id: str, config: Mapping[str, Any]) -> dict[str, Any]:
+        """Run a given config as Tune trial ``trial_id`` (enqueued in the study and asked
+        for at once, so the sampler learns from its result like any other).
+
+        Returns:
+            The config that runs (an earlier enqueued warm start would come first).
+        """
+        self._ot_study.enqueue_trial(self.problem.validate(config), skip_if_exists=False)
+        return self.suggest(trial_id)
+
 
 def make_sampler(
     name: SamplerName, seed: int | None, **sampler_kwargs: Any

@@ -215,6 +215,23 @@ class SearchProblem:
             out[name] = float(value)
         return out
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data that :meth:`from_dict` reads back (for JSON tables such as grid.json)."""
+        params: dict[str, Any] = {}
+        for p in self.params:
+            spec: dict[str, Any] = ({"choices": list(p.choices)} if p.choices is not None
+                                    else {"low": p.low, "high": p.high})
+            if p.integer:
+                spec["integer"] = True
+            if p.log:
+                spec["log"] = True
+            if p.when:
+                spec["when"] = {k: list(v) for k, v in p.when.items()}
+            params[p.name] = spec
+        return {"params": params,
+                "objectives": {o.name: {"mode": o.mode, "ref": o.ref} for o in self.objectives},
+                "constraints": [str(c) for c in self.constraints]}
+
     @classmethod
     def from_dict(cls, spec: Mapping[str, Any]) -> SearchProblem:
         """Build from plain data (a YAML mapping).

@@ -4,7 +4,13 @@ import math
 
 import pytest
 
-from compress.pareto import crowding_distance, hypervolume, non_dominated_mask, pareto_indices
+from compress.pareto import (
+    crowding_distance,
+    hypervolume,
+    noise_dominators,
+    non_dominated_mask,
+    pareto_indices,
+)
 
 # (accuracy: max, latency: min). D is dominated by B, E by C; F is non-dominated (fastest)
 # but worse than the reference accuracy, so it adds no hypervolume.
@@ -93,3 +99,27 @@ def test_bad_inputs_fail_with_a_reason() -> None:
         hypervolume(POINTS_2D, DIRS_2D, [0.0])
     with pytest.raises(ValueError, match="2 values"):
         non_dominated_mask([[1.0, 2.0, 3.0]], DIRS_2D)
+
+
+def test_noise_dominators_by_hand() -> None:
+    """(accuracy: max, latency: min), SEMs 0.5 (accuracy) and 0.05 (latency) on every point,
+    so the difference's SE is 0.707 and 0.0707 and the 2-SE margins are 1.414 and 0.141.
+
+    A (10, 5.0), B (12, 5.1), C (9, 4.0), D (12, 6.0). A, B and C are on the exact front.
+    B beats A's accuracy by 2 > 1.414 and is slower by only 0.1 < 0.141; C is faster than A
+    by 1.0 > 0.141 and less accurate by only 1 < 1.414: both dominate A within noise. B and
+    C each have a real advantage over the other (3 in accuracy, 1.1 in latency): neither is
+    marked. D is plainly dominated by B (same accuracy, 0.9 slower).
+    """
+    points = [[10.0, 5.0], [12.0, 5.1], [9.0, 4.0], [12.0, 6.0]]
+    sems = [[0.5, 0.05]] * 4
+    assert noise_dominators(points, sems, ["max", "min"]) == [[1, 2], [], [], [1]]
+    # Without noise the rule is plain dominance: only D is dominated.
+    assert noise_dominators(points, [[0.0, 0.0]] * 4, ["max", "min"]) == [[], [], [], [1]]
+    # Unknown SEMs count as 0. With z = 3 the margins for A vs B are 3 * 0.5 = 1.5 and
+    # 3 * 0.05 = 0.15: B's +2 accuracy is still real, its 0.1 s slower still noise.
+    assert noise_dominators(points[:2], [[None, None], [0.5, 0.05]], ["max", "min"], z=3.0) \
+        == [[1], []]
+    assert noise_dominators([], [], ["max"]) == []
+    with pytest.raises(ValueError, match="one row per point"):
+        noise_dominators(points, sems[:2], ["max", "min"])

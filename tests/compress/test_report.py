@@ -100,3 +100,32 @@ def test_infeasible_trials_are_shown_but_not_on_the_front(tmp_path: Path) -> Non
     infeasible = figures(summary)[0].data[0]
     assert infeasible.name == "infeasible" and infeasible.marker.symbol == "x"
     assert "violates drop <= 0.1" in infeasible.text[0]
+
+
+def test_front_within_noise_and_error_bars(tmp_path: Path) -> None:
+    """The synthetic front t0 (0.2, 1.0), t4 (0.1, 0.5), t5 (0.4, 1.2) with SEMs: t5 gets
+    acc_sem 0.05 and lat_sem 0.2, t0 acc_stderr 0.02 and lat_sem 0.1, t4 none. t5 vs t0: +0.2
+    accuracy > 2 * sqrt(0.05^2 + 0.02^2) = 0.108 (real), 0.2 slower < 2 * sqrt(0.1^2 + 0.2^2)
+    = 0.447 (noise): t0 is on the front only within noise of t5. t4 is 0.1 less accurate
+    than t0, more than 2 * 0.02: a real advantage of t0, so t4 does not mark it."""
+    folder = write_experiment(tmp_path / "exp")
+    lines = [json.loads(x) for x in (folder / "events.jsonl").read_text().splitlines()]
+    for line in lines:
+        if line.get("trial_id") == "t5":
+            line["metrics"].update({"acc_sem": 0.05, "lat_sem": 0.2})
+        if line.get("trial_id") == "t0":
+            line["metrics"].update({"acc_stderr": 0.02, "lat_sem": 0.1})
+    (folder / "events.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    summary = write_pareto_artifacts(folder)
+    assert summary["front"] == [0, 4, 5] and summary["front_within_noise"] == [0]
+    assert summary["trials"][0]["within_noise_of"] == ["t5"]
+    assert summary["trials"][0]["sems"] == [0.02, 0.1] and summary["trials"][4]["sems"] == [None, None]
+    assert summary["hypervolume"] == pytest.approx(0.41)  # from the means, as before
+    from compress.figures import figures
+
+    traces = {t.name: t for t in figures(summary)[0].data}
+    assert set(traces) == {"dominated", "Pareto front", "front (within noise)"}
+    noisy = traces["front (within noise)"]
+    assert noisy.marker.symbol == "circle-open" and list(noisy.error_y.array) == [0.2]
+    assert list(traces["Pareto front"].error_x.array) == pytest.approx([0.0, 0.1])  # t4, t5
+    assert (folder / "pareto.png").stat().st_size > 1000

@@ -78,6 +78,9 @@ def test_interrupted_search_resumes_with_tuner_restore(
     events = trial_events(run)
     ids = [e["trial_id"] for e in events]
     assert len(ids) == len(set(ids)) == 6  # baseline + 5 trials, none twice
+    configs = {json.dumps(e["params"], sort_keys=True) for e in events}
+    assert len(configs) == 6  # no config measured twice (the baseline included)
+    assert second["distinct_configs"] == 5
     assert ids[: len(done)] == done
     assert [e["params"]["method"] for e in events[1:3]] == ["bnb_int8", "rtn"]  # warm start
     assert all(e["status"] == "ok" for e in events)

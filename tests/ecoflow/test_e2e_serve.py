@@ -104,7 +104,8 @@ def test_retrieve_rewrite_decoder_inside_the_embed_app(serving_stack):
     try:
         client = EmbedClient(base_url=f"{base}/embed-ecoflow/v1", cache=None)
         assert client.info["decoder"] == "ecoflow.decoder:factory"
-        target = client.encode(["Check your arithmetic twice before giving the answer."])
+        # the plugin's default bank is the generic one: a target in its style
+        target = client.encode(["Reply with only the answer and nothing else."])
         [text] = client.decode(target, seed=3)
         assert text.strip()
         assert cosine(client.encode([text])[0], target[0]) > 0.4, text

@@ -44,7 +44,10 @@ def test_chat_many_keeps_order_and_budget_stops(serving_stack, client_config):
 
 
 def test_rejected_request_names_the_problem(serving_stack, client_config):
+    # past the 8192-token context but within the per-request work limit (32768 tokens)
     with pytest.raises(RequestRejected, match="maximum context length"):
+        LLMClient(client_config).chat(Q, max_tokens=9_000, temperature=0)
+    with pytest.raises(RequestRejected, match="max_tokens_per_request"):
         LLMClient(client_config).chat(Q, max_tokens=100_000, temperature=0)
 
 

@@ -33,6 +33,12 @@ def make_app() -> FastAPI:
     return app
 
 
+@pytest.fixture(autouse=True)
+def no_key_unless_asked(monkeypatch):
+    """The Serve fixtures of the session put a key in the environment: start from none."""
+    monkeypatch.delenv("RAYOPT_API_KEY", raising=False)
+
+
 @pytest.fixture
 def app():
     return make_app()

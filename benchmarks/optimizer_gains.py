@@ -148,7 +148,8 @@ def task_block(task: Task, config: PromptOptConfig, args, base_url: str) -> dict
             picks[(method, seed, b)] = best[0] if best else task.baseline
     distinct = dict.fromkeys([*named.values(), *picks.values()])
     held = heldout_report(evaluator, test, {f"i{i}": s for i, s in enumerate(distinct)},
-                          baseline="i0", n_resamples=args.resamples)
+                          baseline="i0", n_resamples=args.resamples,
+                          majority=task.majority_accuracy(test))
     by_text = {s: held["results"][f"i{i}"] for i, s in enumerate(distinct)}
     vec = {s: r["per_example"] for s, r in by_text.items()}
 

@@ -226,7 +226,7 @@ def main() -> None:
                    help="the llm app's engine (the same model either way)")
     p.add_argument("--resamples", type=int, default=10_000)
     p.add_argument("--spread", action="store_true", help="only measure the references' spread")
-    p.add_argument("--out", default="benchmarks/results/optimizer_gains.json")
+    p.add_argument("--out", default="benchmarks/data/optimizer_gains.json")
     args = p.parse_args()
     args.tasks = [t for t in args.tasks.split(",") if t]
     args.methods = [m for m in args.methods.split(",") if m]

@@ -94,7 +94,8 @@ class EmbedDeployment:
                            f"`{self.name}` space has {self.encoder.dim}.", param="vectors")
         texts = await asyncio.get_running_loop().run_in_executor(
             None, lambda: self.decoder.decode(body.vectors, **body.options))
-        log.info("decoded %d vectors: %r", len(texts), texts)
+        log.info("decoded %d vectors", len(texts))
+        log.debug("decoded texts: %r", texts)
         return {"object": "list", "model": self.decoder_name,
                 "data": [{"object": "decoded", "index": i, "text": t} for i, t in enumerate(texts)]}
 

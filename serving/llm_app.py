@@ -87,14 +87,18 @@ class LLMDeployment:
     @app.post("/v1/chat/completions")
     async def chat(self, body: ChatCompletionRequest) -> dict:
         request = self.server.prepare_chat(body)
-        log.info("chat request (%d prompt tokens, n=%d): %s", len(request.prompt_ids), body.n,
-                 [m.model_dump() for m in body.messages])
+        # Sizes at INFO; the prompt itself only at DEBUG (replica logs are readable by anyone on
+        # the machine; the optimizers keep full prompts in their own run logs).
+        log.info("chat request (%d prompt tokens, n=%d)", len(request.prompt_ids), body.n)
+        log.debug("chat messages: %s", [m.model_dump() for m in body.messages])
         return self.server.chat_response(body, await self.generate_batch(request))
 
     @app.post("/v1/completions")
     async def completions(self, body: CompletionRequest) -> dict:
         requests = self.server.prepare_completion(body)
-        log.info("completion request (%d prompts): %r", len(requests), body.prompt)
+        log.info("completion request (%d prompts, %s prompt tokens)", len(requests),
+                 sum(len(r.prompt_ids) for r in requests))
+        log.debug("completion prompts: %r", body.prompt)
         results = await asyncio.gather(*(self.generate_batch(r) for r in requests))
         return self.server.completion_response(body, list(results))
 

@@ -78,3 +78,14 @@ def smollm2_engine():
 
     torch.set_num_threads(min(2, os.cpu_count() or 1))
     return HFEngine.load(resolve_model("smollm2-135m-instruct"))
+
+
+@pytest.fixture(scope="session")
+def llamacpp_engine():
+    """The same model's GGUF (Q4_1) in a :class:`LlamaCppEngine` (skips without llama-cpp-python)."""
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed: `make install-llamacpp`")
+    from serving.engines.llamacpp import LlamaCppEngine
+    from serving.models import resolve_gguf, resolve_model
+
+    model = "smollm2-135m-instruct"
+    return LlamaCppEngine.load(resolve_model(model), resolve_gguf(model), threads=min(2, os.cpu_count() or 1))

@@ -41,10 +41,10 @@ from typing import Any
 from promptopt import build
 from promptopt.config import PRESET_DIR, PromptOptConfig
 from promptopt.report import heldout_report
-from promptopt.stats import accuracy, paired_bootstrap
 from promptopt.tasks import Task
 from serving.config import load_config
 from serving.ledger import BudgetLedger
+from serving.stats import accuracy, paired_bootstrap
 
 log = logging.getLogger("optimizer_gains")
 SEARCHERS = ("random", "ape", "opro", "protegi", "ecoflow")
@@ -105,18 +105,14 @@ def best_within(events: list[dict[str, Any]], budget: int) -> tuple[str, float] 
     return best
 
 
-def curve(events: list[dict[str, Any]], budgets: list[int], val_score) -> list[list[float]]:
-    """``[[calls, validation accuracy of the best so far], ...]`` at each event's spend."""
-    points, last = [], None
+def curve(events: list[dict[str, Any]], val_score) -> list[list[float]]:
+    """``[[calls, validation accuracy of the best so far], ...]`` at each scoring event."""
+    points = []
     for e in events:
-        if e.get("event") not in ("evaluated", "beam"):
-            continue
-        calls = e.get("llm_calls", 0)
-        best = best_within(events, calls)
-        if best and best[0] != last:
-            last = best[0]
-        if best:
-            points.append([calls, val_score(best[0])])
+        if e.get("event") in ("evaluated", "beam"):
+            best = best_within(events, e.get("llm_calls", 0))
+            if best:
+                points.append([e.get("llm_calls", 0), val_score(best[0])])
     return points
 
 
@@ -170,7 +166,7 @@ def task_block(task: Task, config: PromptOptConfig, args, base_url: str) -> dict
         spent = max((e.get("llm_calls", 0) for e in runs[(method, seed)]
                      if e.get("llm_calls", 0) <= b), default=0)
         rows.append(row(method, seed, b, text, spent))
-    curves = {f"{m}/s{s}": curve(ev, budgets, val_score) for (m, s), ev in runs.items()}
+    curves = {f"{m}/s{s}": curve(ev, val_score) for (m, s), ev in runs.items()}
     return {"task": task.name, "n_test": len(test), "n_val": len(val), "n_train": len(train),
             "majority_label_accuracy": held["majority_label_accuracy"],
             "references_validation": refs, "best_reference": best_ref, "rows": rows,

@@ -100,7 +100,7 @@ def induce_instructions(
         if len(out.texts) >= count:
             break
         request_seed = derive_seed(seed, SEED_TAG, step)
-        text = prompt(step, "")
+        text = prompt(step)
         completion = llm.chat([{"role": "user", "content": text}], n=per_call,
                               temperature=temperature, max_tokens=max_tokens, seed=request_seed)
         out.calls += 1

@@ -34,11 +34,11 @@ from ecoflow.sources import retrieval_sources, rows_from
 from ecoflow.surrogate import GPSurrogate
 from promptopt import build
 from promptopt.jobs import final_report, saved_ledger
-from promptopt.stats import accuracy
 from serving.client import EmbedClient, LLMClient
 from serving.ledger import BudgetLedger
 from serving.protocols import Decoder
 from serving.runs import RunDir, attach_run_log, read_jsonl
+from serving.stats import accuracy
 
 log = logging.getLogger(__name__)
 event_log = logging.getLogger("ecoflow.events")  # full prompts, to the run's run.log

@@ -8,7 +8,6 @@ the same fixed examples. Every candidate, skip and score is emitted as an event.
 
 from __future__ import annotations
 
-import logging
 import random
 from collections.abc import Sequence
 
@@ -28,7 +27,6 @@ from promptopt.tasks import Example, PromptFormat
 from promptopt.tasks.base import Format
 from serving.protocols import LLM
 
-logger = logging.getLogger(__name__)
 DEFAULT_INITIAL = ("Let's solve the problem.",)  # OPRO's GSM8K starting instruction
 
 
@@ -122,9 +120,7 @@ class Opro:
                 result.steps_completed = step
                 self._emit_step(step, result.history)
         except self.stop_on as exc:
-            result.stopped = f"{type(exc).__name__}: {exc}"
-            logger.info("opro stopped after %d steps: %s", result.steps_completed, result.stopped)
-            self.recorder.emit("stopped", step=result.steps_completed, reason=result.stopped)
+            self.recorder.stopped(result, exc)
         ranked = sorted(result.history, key=lambda s: s.score, reverse=True)  # stable: first wins
         result.best = ranked[0] if ranked else None
         result.final = ranked[: self.max_pairs]

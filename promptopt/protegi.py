@@ -10,7 +10,6 @@ rejects) or by brute force. Structure and defaults follow microsoft/LMOps
 
 from __future__ import annotations
 
-import logging
 import random
 from collections.abc import Sequence
 
@@ -38,7 +37,6 @@ from promptopt.protocols import (
 from promptopt.recording import Recorder, derive_seed
 from promptopt.tasks import Example
 
-logger = logging.getLogger(__name__)
 SELECTORS = ("ucb", "sr", "bf")
 
 
@@ -143,11 +141,7 @@ class ProTeGi:
                     ],
                 )
         except self.stop_on as exc:
-            result.stopped = f"{type(exc).__name__}: {exc}"
-            logger.info(
-                "protegi stopped after %d steps: %s", result.steps_completed, result.stopped
-            )
-            self.recorder.emit("stopped", step=result.steps_completed, reason=result.stopped)
+            self.recorder.stopped(result, exc)
         if result.best is None and result.history:  # stopped in step 1: best minibatch score
             result.best = max(result.history, key=lambda s: s.score)
         return result

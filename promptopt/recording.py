@@ -7,7 +7,14 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from promptopt.protocols import EventSink, Outcome, ScoredInstruction, UsageMeter, mean_correct
+from promptopt.protocols import (
+    EventSink,
+    OptimizationResult,
+    Outcome,
+    ScoredInstruction,
+    UsageMeter,
+    mean_correct,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +52,13 @@ class Recorder:
             record["llm_tokens"] = usage.total_tokens
         if self.on_event is not None:
             self.on_event(record)
+
+    def stopped(self, result: OptimizationResult, exc: BaseException) -> None:
+        """A run stopped by ``exc`` (the budget): say why in ``result``, the log and an event."""
+        result.stopped = f"{type(exc).__name__}: {exc}"
+        logger.info("%s stopped after %d steps: %s", self.method, result.steps_completed,
+                    result.stopped)
+        self.emit("stopped", step=result.steps_completed, reason=result.stopped)
 
     def skip(self, step: int, reason: str, text: str, **fields: Any) -> None:
         """Logs and emits a skipped candidate, with its full text (never truncated)."""

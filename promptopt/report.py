@@ -11,8 +11,8 @@ from dataclasses import asdict
 from typing import Any
 
 from promptopt.protocols import Event, Scorer
-from promptopt.stats import accuracy, paired_bootstrap
 from promptopt.tasks import Example
+from serving.stats import accuracy, paired_bootstrap
 
 
 def heldout_report(

@@ -17,7 +17,6 @@ the run cleanly. No ``ray`` here.
 
 from __future__ import annotations
 
-import logging
 import random
 import re
 from collections.abc import Callable, Sequence
@@ -35,8 +34,6 @@ from promptopt.protocols import (
 from promptopt.recording import Recorder, derive_seed
 from promptopt.tasks import Example
 from serving.protocols import LLM
-
-logger = logging.getLogger(__name__)
 
 APE_TEMPLATE = (
     "I gave a friend an instruction and {n} inputs. The friend read the instruction and wrote "
@@ -72,7 +69,7 @@ class SampleSelect:
         generator: the model that writes candidates.
         scorer: scores an instruction on ``examples``.
         examples: the scored examples (the same for every candidate).
-        prompt: ``(step, best_so_far) -> generation prompt`` of one step.
+        prompt: ``step -> generation prompt`` (seeded per step; no prompt here reads scores).
         candidates_per_step: samples per step (one call with ``n``).
         temperature: sampling temperature.
         max_tokens: a candidate's length limit.
@@ -87,7 +84,7 @@ class SampleSelect:
         generator: LLM,
         scorer: Scorer,
         examples: Sequence[Example],
-        prompt: Callable[[int, str], str],
+        prompt: Callable[[int], str],
         *,
         candidates_per_step: int = 8,
         temperature: float = 1.0,
@@ -119,24 +116,20 @@ class SampleSelect:
                 seen.add(instruction)
                 result.history.append(self._evaluate(instruction, 0, "initial"))
             for step in tqdm(range(1, steps + 1), desc=self.method, disable=not self.progress):
-                best = max(result.history, key=lambda s: s.score).instruction
-                for instruction in self._propose(step, best, seen):
+                for instruction in self._propose(step, seen):
                     result.history.append(self._evaluate(instruction, step, "generated"))
                 result.steps_completed = step
                 top = max(result.history, key=lambda s: s.score)
                 self.recorder.emit("step", step=step, best=top.instruction, best_score=top.score)
         except self.stop_on as exc:
-            result.stopped = f"{type(exc).__name__}: {exc}"
-            logger.info("%s stopped after %d steps: %s", self.method, result.steps_completed,
-                        result.stopped)
-            self.recorder.emit("stopped", step=result.steps_completed, reason=result.stopped)
+            self.recorder.stopped(result, exc)
         ranked = sorted(result.history, key=lambda s: s.score, reverse=True)  # first wins ties
         result.best = ranked[0] if ranked else None
         result.final = ranked
         return result
 
-    def _propose(self, step: int, best: str, seen: set[str]) -> list[str]:
-        prompt = self.prompt(step, best)
+    def _propose(self, step: int, seen: set[str]) -> list[str]:
+        prompt = self.prompt(step)
         self.recorder.emit("meta_prompt", step=step, prompt=prompt)
         completion = self.generator.chat(
             [{"role": "user", "content": prompt}], n=self.candidates_per_step,
@@ -166,7 +159,7 @@ class SampleSelect:
 
 
 def ape_prompt(demos: Sequence[Example], num_demos: int = 5,
-               seed: int = 0) -> Callable[[int, str], str]:
+               seed: int = 0) -> Callable[[int], str]:
     """APE's forward-generation prompt with a fresh seeded draw of demonstrations per step.
 
     Raises:
@@ -178,7 +171,7 @@ def ape_prompt(demos: Sequence[Example], num_demos: int = 5,
                          f"num_demos {num_demos}).")
     k = min(num_demos, len(pool))
 
-    def prompt(step: int, best: str) -> str:
+    def prompt(step: int) -> str:
         rng = random.Random(derive_seed(seed, "ape-demos", step))
         picked = [pool[i] for i in sorted(rng.sample(range(len(pool)), k))]
         return APE_TEMPLATE.format(n=k, demos=format_demos(picked))
@@ -186,11 +179,11 @@ def ape_prompt(demos: Sequence[Example], num_demos: int = 5,
     return prompt
 
 
-def random_prompt(start: str) -> Callable[[int, str], str]:
+def random_prompt(start: str) -> Callable[[int], str]:
     """Random search's plain request, showing only the starting instruction (every step
     samples around the start, not around the best: no feedback reaches the generator)."""
 
-    def prompt(step: int, best: str) -> str:
+    def prompt(step: int) -> str:
         return RANDOM_TEMPLATE.format(instruction=start or "(no instruction)")
 
     return prompt

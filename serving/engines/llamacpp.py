@@ -72,13 +72,13 @@ class LlamaCppEngine:
             return self._generate(requests)
 
     def _generate(self, requests: Sequence[GenRequest]) -> list[GenResult]:
-        results: list[GenResult | None] = [None] * len(requests)
+        results: dict[int, GenResult] = {}
         for i in sorted(range(len(requests)), key=lambda k: requests[k].prompt_ids):
             req = requests[i]
             choices = [self._choice(req, j) for j in range(req.params.n)]
             results[i] = GenResult(choices, len(req.prompt_ids),
                                    sum(len(c.token_ids) for c in choices))
-        return [r for r in results if r is not None]
+        return [results[i] for i in range(len(requests))]
 
     def _choice(self, req: GenRequest, j: int) -> GenChoice:
         p = req.params

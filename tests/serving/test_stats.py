@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from promptopt.stats import accuracy, paired_bootstrap, wilson_interval
+from serving.stats import accuracy, paired_bootstrap, wilson_interval
 
 
 def test_wilson_half() -> None:

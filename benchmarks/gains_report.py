@@ -83,7 +83,8 @@ def plot(result: dict[str, Any], path: Path) -> None:
 
     blocks = result["tasks"]
     fig, axes = plt.subplots(1, len(blocks), figsize=(4.5 * len(blocks), 3.6), squeeze=False)
-    colors = {"random": "tab:gray", "ape": "tab:green", "opro": "tab:blue", "protegi": "tab:red"}
+    colors = {"random": "tab:gray", "ape": "tab:green", "opro": "tab:blue", "protegi": "tab:red",
+              "fewshot": "tab:orange", "ecoflow": "tab:cyan"}
     for ax, block in zip(axes[0], blocks, strict=True):
         for name, points in block["curves"].items():
             if not points:

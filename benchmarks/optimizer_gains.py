@@ -9,7 +9,10 @@ rides on another's cached answers) and selects on the same validation split:
   references x validation size, reported);
 - ``random``, ``ape``, ``opro``, ``protegi``: :mod:`promptopt.sampling`, :mod:`promptopt.opro`,
   :mod:`promptopt.protegi` through the shared ``llm`` app, settings from
-  ``configs/promptopt/gains.yaml``, stopped by the budget.
+  ``configs/promptopt/gains.yaml``, stopped by the budget;
+- ``fewshot``: :class:`promptopt.sampling.FewShotSearch`, the baseline instruction plus
+  seeded draws of labeled train demonstrations (no model writes anything), same budget;
+- ``ecoflow``: :mod:`ecoflow.bench` (flow matching + GP-guided sampling, same budget).
 
 The instruction a method would return at budget ``b`` is its best-scored one among the
 evaluations finished within ``b`` calls; it is scored on the held-out test split (outside
@@ -47,7 +50,7 @@ from serving.ledger import BudgetLedger
 from serving.stats import accuracy, paired_bootstrap
 
 log = logging.getLogger("optimizer_gains")
-SEARCHERS = ("random", "ape", "opro", "protegi", "ecoflow")
+SEARCHERS = ("random", "ape", "opro", "protegi", "fewshot", "ecoflow")
 
 
 def base_config(task: str, args: argparse.Namespace) -> PromptOptConfig:
@@ -76,7 +79,7 @@ def run_search(config: PromptOptConfig, method: str, seed: int, budget: int, bas
     scorer = build.evaluator(config, llm, table={}, fan_out=False)  # private table: all charged
     events: list[dict[str, Any]] = []
     meter = build.LedgerMeter(ledger)
-    if method in ("ape", "random"):
+    if method in ("ape", "random", "fewshot"):
         opt, steps = build.sample_select(method, config, llm, scorer, val, events.append, meter,
                                          False, demos=train)
     else:
@@ -211,11 +214,12 @@ def provenance() -> dict[str, Any]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tasks", default="sentiment,larger_animal,sum,antonyms")
-    p.add_argument("--methods", default="baseline,reference,random,ape,opro,protegi")
+    p.add_argument("--methods", default="baseline,reference,random,ape,opro,protegi,fewshot,ecoflow")
     p.add_argument("--budgets", default="100,200,400")
     p.add_argument("--seeds", default="0,1")
     p.add_argument("--val-size", type=int, default=20)
-    p.add_argument("--train-size", type=int, default=100, help="APE's demonstration pool")
+    p.add_argument("--train-size", type=int, default=100,
+                   help="APE's and few-shot search's demonstration pool")
     p.add_argument("--test-size", type=int, default=300)
     p.add_argument("--parallel", type=int, default=4, help="method runs at once (one server)")
     p.add_argument("--engine", default="llamacpp", choices=("hf", "llamacpp", "vllm"),

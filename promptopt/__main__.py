@@ -1,8 +1,10 @@
-"""``python -m promptopt opro | protegi | evaluate | tune [--config F] [--preset P] [k=v ...]``.
+"""``python -m promptopt opro | protegi | ape | random | fewshot | evaluate | tune | tasks
+[--config F] [--preset P] [k=v ...]``.
 
-- ``opro`` / ``protegi`` / ``ape`` / ``random``: optimize an instruction on a task (``task.name``:
-  ``gsm8k``, ``sentiment``, ... ``python -m promptopt tasks`` lists them) through the shared
-  ``llm`` app, then report the best and the baseline on the held-out test split.
+- ``opro`` / ``protegi`` / ``ape`` / ``random`` / ``fewshot``: optimize a prompt on a task
+  (``task.name``: ``gsm8k``, ``sentiment``, ... ``python -m promptopt tasks`` lists them)
+  through the shared ``llm`` app, then report the best and the baseline on the held-out test
+  split.
 - ``tasks``: list the tasks with their data folder, splits, baseline and references.
 - ``evaluate``: score ``task.baseline`` and ``evaluation.instructions`` on the held-out sample.
 - ``tune``: Ray Tune trials over optimizer choice and hyperparameters; a Pareto front of
@@ -19,7 +21,7 @@ import argparse
 import json
 import sys
 
-from promptopt.config import COMMANDS, load
+from promptopt.config import COMMANDS, OPTIMIZERS, load
 from serving.cli import (
     add_debug_argument,
     add_run_arguments,
@@ -89,7 +91,7 @@ def list_tasks() -> int:
 
 
 def _run(command: str, config) -> dict:
-    if command in ("opro", "protegi", "ape", "random"):
+    if command in OPTIMIZERS:
         from promptopt.jobs import run_optimizer
 
         return run_optimizer(config, command)

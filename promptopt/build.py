@@ -16,7 +16,7 @@ from promptopt.gradients import TextualGradients
 from promptopt.opro import Opro
 from promptopt.protegi import ProTeGi
 from promptopt.protocols import EventSink, Outcome, Scorer, UsageMeter
-from promptopt.sampling import SampleSelect, ape_prompt, random_prompt
+from promptopt.sampling import FewShotSearch, SampleSelect, ape_prompt, random_prompt
 from promptopt.scoring import EvalKey, LLMScorer
 from promptopt.tasks import Example, PromptFormat, Task, load_task
 from promptopt.tasks.base import Format
@@ -138,10 +138,12 @@ def optimizer(
     meter: UsageMeter | None,
     progress: bool = True,
     edit_llm: LLM | None = None,
+    demos: list[Example] | None = None,
 ) -> tuple[Opro | ProTeGi | SampleSelect, int]:
     """``method``'s optimizer from its config section (seeded by ``config.seed``) and its
     number of steps. ProTeGi's gradients come from ``optimizer_llm``, its edits and
-    paraphrases from ``edit_llm`` (default: the same model)."""
+    paraphrases from ``edit_llm`` (default: the same model); APE's and few-shot search's
+    demonstrations from ``demos`` (see :func:`sample_select`)."""
     if method == "opro":
         o = config.opro
         built = Opro(
@@ -154,11 +156,12 @@ def optimizer(
             on_event=on_event, meter=meter, progress=progress,
         )  # fmt: skip
         return built, o.steps
-    if method in ("ape", "random"):
+    if method in ("ape", "random", "fewshot"):
         return sample_select(method, config, optimizer_llm, scorer, train, on_event, meter,
-                             progress)
+                             progress, demos)
     if method != "protegi":
-        raise ValueError(f"unknown method {method!r}; one of opro, protegi, ape, random.")
+        raise ValueError(f"unknown method {method!r}; one of opro, protegi, ape, random, "
+                         "fewshot.")
     p = config.protegi
     editor = TextualGradients(
         optimizer_llm, edit_llm or optimizer_llm, task=task(config).description,
@@ -188,11 +191,19 @@ def sample_select(
     progress: bool = True,
     demos: list[Example] | None = None,
 ) -> tuple[SampleSelect, int]:
-    """APE or random search from its config section, and its number of steps.
+    """APE, random search or few-shot search from its config section, and its number of steps.
 
-    APE's demonstrations come from ``demos`` (default: the scored ``examples``).
+    APE's demonstrations come from ``demos`` (default: the scored ``examples``); few-shot
+    search's from ``demos`` outside the scored examples (required).
     """
     the_task = task(config)
+    if method == "fewshot":
+        f = config.fewshot
+        searcher = FewShotSearch(scorer, examples, demos or [], initial(config, the_task)[0],
+                                 num_demos=f.num_demos, candidates_per_step=f.candidates_per_step,
+                                 seed=config.seed, on_event=on_event, meter=meter,
+                                 progress=progress)  # fmt: skip
+        return searcher, f.steps
     if method == "ape":
         a = config.ape
         prompt = ape_prompt(demos or examples, a.num_demos, config.seed)

@@ -15,8 +15,8 @@ from serving.config import ConfigError, load_config, preset_file, read_yaml
 from serving.settings import ClientConfig, ServingConfig
 
 PRESET_DIR = Path(__file__).resolve().parents[1] / "configs" / "promptopt"
-COMMANDS = ("opro", "protegi", "ape", "random", "evaluate", "tune")
-OPTIMIZERS = ("opro", "protegi", "ape", "random")
+COMMANDS = ("opro", "protegi", "ape", "random", "fewshot", "evaluate", "tune")
+OPTIMIZERS = ("opro", "protegi", "ape", "random", "fewshot")
 
 
 @dataclass
@@ -171,6 +171,22 @@ class RandomConfig:
 
 
 @dataclass
+class FewShotConfig:
+    """Few-shot search (see :class:`promptopt.sampling.FewShotSearch`): the starting
+    instruction plus seeded draws of labeled demonstrations, keep the best.
+
+    Attributes:
+        steps: draws of demonstrations (each: ``candidates_per_step`` candidates).
+        candidates_per_step: candidates per step.
+        num_demos: pairs per candidate (APE's 5 by default: the count APE's generator sees).
+    """
+
+    steps: int = 10
+    candidates_per_step: int = 1
+    num_demos: int = 5
+
+
+@dataclass
 class EvalConfig:
     """The evaluator and the final report.
 
@@ -264,6 +280,7 @@ class PromptOptConfig:
     protegi: ProtegiConfig = field(default_factory=ProtegiConfig)
     ape: ApeConfig = field(default_factory=ApeConfig)
     random: RandomConfig = field(default_factory=RandomConfig)
+    fewshot: FewShotConfig = field(default_factory=FewShotConfig)
     evaluation: EvalConfig = field(default_factory=EvalConfig)
     tune: TuneConfig = field(default_factory=TuneConfig)
 

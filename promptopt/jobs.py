@@ -56,16 +56,20 @@ def saved_ledger(run: RunDir, max_calls: int | None, max_tokens: int | None) -> 
 
 
 def run_optimizer(config: PromptOptConfig, method: str) -> dict[str, Any]:
-    """Runs OPRO or ProTeGi with the held-out report; returns the summary."""
+    """Runs one optimizer (OPRO, ProTeGi, APE, random or few-shot search) with the held-out
+    report; returns the summary."""
     t0 = time.perf_counter()
     run = open_run(config)
     base_url = endpoint(config)
     ledger = saved_ledger(run, config.budget.max_calls, config.budget.max_tokens)
     scorer_llm = build.client(config.scorer, base_url, ledger)
     optimizer_llm = build.client(config.optimizer, base_url, ledger)
-    train, _, test = build.samples(config)
+    train, validation, test = build.samples(config)
     table = build.eval_table(config)
     evaluator = build.evaluator(config, scorer_llm, table)
+    # Few-shot search scores on train, so its demonstrations come from the validation split
+    # (disjoint from train and test; its size is `tune.val_size`).
+    demos = validation if method == "fewshot" else None
 
     def log_event() -> None:
         run.write_json("ledger.json", ledger.state())
@@ -74,7 +78,7 @@ def run_optimizer(config: PromptOptConfig, method: str) -> dict[str, Any]:
     meter = build.LedgerMeter(ledger)
     edit_llm = build.editor(config, base_url, ledger) if method == "protegi" else None
     optimizer, steps = build.optimizer(method, config, optimizer_llm, evaluator, train, sink,
-                                       meter, config.progress, edit_llm)  # fmt: skip
+                                       meter, config.progress, edit_llm, demos)  # fmt: skip
     the_task = build.task(config)
     result = optimizer.optimize(build.initial(config, the_task), steps=steps)
     logger.info(

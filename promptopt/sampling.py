@@ -10,6 +10,12 @@ examples with the scorer, and keep the best; they differ only in the generation 
   examples. (APE's optional iterative Monte-Carlo resampling is not included.)
 - **Random search**: a plain request for a new instruction for the task, showing only the
   starting instruction — no demonstrations, no scores.
+- **Few-shot search** (:class:`FewShotSearch`; DSPy's labeled few-shot under random search,
+  Khattab et al. 2023): no model writes anything. Each step appends a fresh seeded draw of
+  ``num_demos`` labeled input–output pairs from a demonstration pool (disjoint from the
+  scored examples) to the starting instruction, shown as chat turns; the scored examples
+  select. It asks what
+  the instruction-writing methods must beat when the optimizer model is too small to write.
 
 Every request, candidate, skip and score is an event, as in OPRO; the budget ledger stops
 the run cleanly. No ``ray`` here.
@@ -33,6 +39,7 @@ from promptopt.protocols import (
 )
 from promptopt.recording import Recorder, derive_seed
 from promptopt.tasks import Example
+from promptopt.tasks.formats import join_demos
 from serving.protocols import LLM
 
 APE_TEMPLATE = (
@@ -65,8 +72,8 @@ class SampleSelect:
     """Sample candidates from a prompt, score the new ones, keep the best.
 
     Args:
-        method: ``"ape"`` or ``"random"`` (the events' ``method``).
-        generator: the model that writes candidates.
+        method: ``"ape"``, ``"random"`` or ``"fewshot"`` (the events' ``method``).
+        generator: the model that writes candidates (``None`` for :class:`FewShotSearch`).
         scorer: scores an instruction on ``examples``.
         examples: the scored examples (the same for every candidate).
         prompt: ``step -> generation prompt`` (seeded per step; no prompt here reads scores).
@@ -81,10 +88,10 @@ class SampleSelect:
     def __init__(
         self,
         method: str,
-        generator: LLM,
+        generator: LLM | None,
         scorer: Scorer,
         examples: Sequence[Example],
-        prompt: Callable[[int], str],
+        prompt: Callable[[int], str] | None,
         *,
         candidates_per_step: int = 8,
         temperature: float = 1.0,
@@ -129,6 +136,7 @@ class SampleSelect:
         return result
 
     def _propose(self, step: int, seen: set[str]) -> list[str]:
+        assert self.generator is not None and self.prompt is not None
         prompt = self.prompt(step)
         self.recorder.emit("meta_prompt", step=step, prompt=prompt)
         completion = self.generator.chat(
@@ -136,9 +144,12 @@ class SampleSelect:
             temperature=self.temperature, max_tokens=self.max_tokens,
             seed=derive_seed(self.seed, f"{self.method}-generator", step),
         )  # fmt: skip
+        return self._keep_fresh(step, seen, completion.texts)
+
+    def _keep_fresh(self, step: int, seen: set[str], raws: Sequence[str]) -> list[str]:
         fresh = []
-        for raw in completion.texts:
-            instruction = parse_candidate(raw)
+        for raw in raws:
+            instruction = parse_candidate(raw) if self.generator is not None else raw
             if instruction is None:
                 self.recorder.skip(step, "parse_failure", raw)
                 continue
@@ -156,6 +167,63 @@ class SampleSelect:
     def _evaluate(self, instruction: str, step: int, source: str) -> ScoredInstruction:
         outcomes = self.scorer.score(instruction, self.examples)
         return self.recorder.evaluated(instruction, outcomes, step, source)
+
+
+class FewShotSearch(SampleSelect):
+    """Labeled few-shot search: the start instruction plus seeded draws of demonstrations.
+
+    A candidate is ``with_demos(start, draw)``: the instruction carrying ``num_demos``
+    labeled pairs, which the task's prompt format renders as chat turns (each input in the
+    task's format, the instruction in the first, answered by its gold output; the scored
+    input last). Step 0 scores ``start`` alone, so zero-shot stays a candidate; the best on
+    the scored examples wins, ties to the earlier one.
+
+    Args:
+        scorer / examples: as :class:`SampleSelect` (the scored examples).
+        demos: the demonstration pool; examples whose input is among the scored ones are
+            dropped, so no candidate shows an answer it is scored on.
+        start: the instruction the demonstrations are appended to.
+        num_demos: pairs per candidate.
+        candidates_per_step: draws per step.
+        seed / on_event / meter / stop_on / progress: as :class:`SampleSelect`.
+
+    Raises:
+        ValueError: no scored examples, or a pool with fewer than ``num_demos`` examples
+            outside them (``num_demos`` < 1 included).
+    """
+
+    def __init__(self, scorer: Scorer, examples: Sequence[Example], demos: Sequence[Example],
+                 start: str, *, num_demos: int = 5, candidates_per_step: int = 1,
+                 seed: int = 0, on_event: EventSink | None = None,
+                 meter: UsageMeter | None = None,
+                 stop_on: tuple[type[BaseException], ...] = (BudgetExceeded,),
+                 progress: bool = False):
+        super().__init__("fewshot", None, scorer, examples, None,
+                         candidates_per_step=candidates_per_step, max_chars=1_000_000,
+                         seed=seed, on_event=on_event, meter=meter, stop_on=stop_on,
+                         progress=progress)  # fmt: skip
+        scored = {e.question for e in self.examples}
+        self.pool = [d for d in demos if d.question not in scored]
+        if num_demos < 1 or len(self.pool) < num_demos:
+            raise ValueError(f"few-shot search needs `num_demos` >= 1 demonstrations outside the "
+                             f"scored examples: pool {len(self.pool)} (of {len(demos)}), "
+                             f"num_demos {num_demos}.")
+        self.start, self.num_demos = start, num_demos
+
+    def _propose(self, step: int, seen: set[str]) -> list[str]:
+        drawn = []
+        for j in range(self.candidates_per_step):
+            rng = random.Random(derive_seed(self.seed, "fewshot-demos", step, j))
+            picked = [self.pool[i] for i in sorted(rng.sample(range(len(self.pool)),
+                                                              self.num_demos))]
+            drawn.append(with_demos(self.start, picked))
+        return self._keep_fresh(step, seen, drawn)
+
+
+def with_demos(instruction: str, demos: Sequence[Example]) -> str:
+    """``instruction`` carrying the demonstrations (:func:`promptopt.tasks.formats.join_demos`:
+    the task's format renders each as a user turn answered by its gold output)."""
+    return join_demos(instruction, [(d.question, d.gold) for d in demos])
 
 
 def ape_prompt(demos: Sequence[Example], num_demos: int = 5,

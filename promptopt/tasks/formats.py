@@ -2,8 +2,11 @@
 
 :class:`PromptFormat` is OPRO's (GSM8K: ``Q: ... A:``, three positions); :class:`Template`
 is a string with ``{instruction}`` and ``{input}`` (Instruction Induction, BBH, user tasks).
-Both give the chat messages (the whole prompt is the user message) and the exemplar OPRO's
-meta-prompt shows, with ``<INS>`` where the instruction goes.
+Both give the chat messages and the exemplar OPRO's meta-prompt shows, with ``<INS>`` where
+the instruction goes. The whole prompt is one user message, unless the instruction carries
+labeled demonstrations (:func:`join_demos`, written by few-shot search): then each
+demonstration is a user turn (its input in the format, the instruction in the first) answered
+by an assistant turn (its output), and the question is the last user turn.
 """
 
 from __future__ import annotations
@@ -11,7 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from collections.abc import Callable, Sequence
+
 from serving.protocols import Message
+
+DEMO_MARK = "\n\n--- example ---\n"
 
 Position = Literal["Q_begin", "Q_end", "A_begin"]
 POSITIONS: tuple[str, ...] = ("Q_begin", "Q_end", "A_begin")
@@ -51,8 +58,8 @@ class PromptFormat:
         return f"Q: {question}\n\nA:" + (f" {instruction}" if instruction else "")
 
     def messages(self, question: str, instruction: str) -> list[Message]:
-        """The chat form: the whole prompt is the user message."""
-        return [{"role": "user", "content": self.render(question, instruction)}]
+        """The chat form (see the module docstring for demonstrations)."""
+        return chat_turns(self.render, question, instruction)
 
     @property
     def key(self) -> str:
@@ -95,8 +102,8 @@ class Template:
         return self.text.replace("{instruction}", instruction).replace("{input}", question)
 
     def messages(self, question: str, instruction: str) -> list[Message]:
-        """The chat form: the whole prompt is the user message."""
-        return [{"role": "user", "content": self.render(question, instruction)}]
+        """The chat form (see the module docstring for demonstrations)."""
+        return chat_turns(self.render, question, instruction)
 
     @property
     def key(self) -> str:
@@ -105,3 +112,42 @@ class Template:
     def exemplar(self, question: str) -> str:
         """The prompt with ``<INS>`` for the instruction, as OPRO's meta-prompt shows it."""
         return self.render(question, "<INS>")
+
+
+def join_demos(instruction: str, demos: Sequence[tuple[str, str]]) -> str:
+    """``instruction`` carrying labeled ``(input, output)`` demonstrations: one readable
+    string (it is what events, logs and the evaluation table key on) that
+    :func:`split_demos` takes apart again."""
+    blocks = "".join(f"{DEMO_MARK}Input: {x}\nOutput: {y}" for x, y in demos)
+    return instruction.strip() + blocks
+
+
+def split_demos(instruction: str) -> tuple[str, list[tuple[str, str]]]:
+    """``(instruction, demonstrations)`` of a :func:`join_demos` string (none: ``[]``).
+
+    Raises:
+        ValueError: a demonstration block without its ``Input:`` / ``Output:`` lines.
+    """
+    head, *blocks = instruction.split(DEMO_MARK)
+    demos = []
+    for block in blocks:
+        x, sep, y = block.rpartition("\nOutput: ")
+        if not sep or not x.startswith("Input: "):
+            raise ValueError(f"a demonstration needs `Input: ...` then `Output: ...` lines, "
+                             f"got {block!r}.")
+        demos.append((x.removeprefix("Input: "), y))
+    return head, demos
+
+
+def chat_turns(render: Callable[[str, str], str], question: str,
+               instruction: str) -> list[Message]:
+    """The messages for ``question``: one user message, or demonstration turns then it."""
+    head, demos = split_demos(instruction)
+    if not demos:
+        return [{"role": "user", "content": render(question, instruction)}]
+    turns: list[Message] = []
+    for i, (x, y) in enumerate(demos):
+        turns.append({"role": "user", "content": render(x, head if i == 0 else "")})
+        turns.append({"role": "assistant", "content": y})
+    turns.append({"role": "user", "content": render(question, "")})
+    return turns

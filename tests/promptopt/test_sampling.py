@@ -1,4 +1,5 @@
-"""APE and random search with a scripted generator and the fake keyword scorer."""
+"""APE, random search and few-shot search with a scripted generator and the fake keyword
+scorer."""
 
 from __future__ import annotations
 
@@ -7,15 +8,19 @@ from typing import Any
 import pytest
 
 from promptopt.fakes import FakeBudgetedLLM, FakeKeywordScorer
+from promptopt.protocols import BudgetExceeded
 from promptopt.sampling import (
     APE_TEMPLATE,
+    FewShotSearch,
     SampleSelect,
     ape_prompt,
     format_demos,
     parse_candidate,
     random_prompt,
+    with_demos,
 )
 from promptopt.tasks import Example
+from promptopt.tasks.formats import split_demos
 from serving.fakes import FakeScriptedLLM
 
 
@@ -93,3 +98,40 @@ def test_budget_stops_cleanly_with_the_best_so_far() -> None:
 def test_empty_examples_is_an_error() -> None:
     with pytest.raises(ValueError, match="`examples` is empty"):
         SampleSelect("ape", scripted(), FakeKeywordScorer(), [], random_prompt("x"))
+
+
+def test_fewshot_search_appends_seeded_demonstrations_outside_the_scored_set() -> None:
+    pool, scored = demos(12), demos(3)  # word0..word2 are scored: never shown as demonstrations
+    events: list[dict] = []
+    scorer = FakeKeywordScorer(keywords=("word7",), base=0.0, per_word=0.0, per_keyword=1.0)
+    opt = FewShotSearch(scorer, scored, pool, "Capitalize.", num_demos=3, seed=1,
+                        on_event=events.append)
+    result = opt.optimize(["Capitalize."], steps=6)
+    assert scorer.calls[0][0] == "Capitalize."  # step 0: the start alone
+    candidates = [c for c, _ in scorer.calls[1:]]
+    assert len(candidates) == 6
+    for c in candidates:
+        head, pairs = split_demos(c)
+        assert head == "Capitalize." and len(pairs) == 3
+        assert all(y == "W" + x.removeprefix("word") for x, y in pairs)
+        assert not {x for x, _ in pairs} & {"word0", "word1", "word2"}
+    assert result.best is not None and "word7" in result.best.instruction
+    again = FewShotSearch(FakeKeywordScorer(), scored, pool, "Capitalize.", num_demos=3, seed=1)
+    again.optimize(["Capitalize."], steps=6)
+    assert [c for c, _ in again.scorer.calls[1:]] == candidates  # seeded draws
+    assert {e["method"] for e in events} == {"fewshot"}
+    assert split_demos(with_demos("", demos(1))) == ("", [("word0", "W0")])
+
+
+def test_fewshot_search_stops_on_budget_and_rejects_a_small_pool() -> None:
+    class Budgeted(FakeKeywordScorer):
+        def score(self, instruction, examples):
+            if len(self.calls) >= 3:
+                raise BudgetExceeded("budget: 3 evaluations")
+            return super().score(instruction, examples)
+
+    result = FewShotSearch(Budgeted(), demos(2), demos(12), "Do.", num_demos=2).optimize(
+        ["Do."], steps=10)
+    assert result.stopped and "budget" in result.stopped and len(result.history) == 3
+    with pytest.raises(ValueError, match="pool 2 .of 4., num_demos 3"):
+        FewShotSearch(FakeKeywordScorer(), demos(2), demos(4), "Do.", num_demos=3)

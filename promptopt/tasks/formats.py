@@ -11,10 +11,9 @@ by an assistant turn (its output), and the question is the last user turn.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
-
-from collections.abc import Callable, Sequence
 
 from serving.protocols import Message
 

@@ -105,3 +105,47 @@ def plot(result: dict[str, Any], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def merge(paths: list[Path]) -> dict[str, Any]:
+    """One result from several runs' JSON files (a task in a later file replaces an earlier
+    one): blocks in first-seen task order, each file's args and provenance kept."""
+    import json
+
+    blocks: dict[str, dict[str, Any]] = {}
+    runs = []
+    for path in paths:
+        data = json.loads(path.read_text())
+        for block in data["tasks"]:
+            blocks[block["task"]] = block
+        runs.append({"file": path.name, "tasks": [b["task"] for b in data["tasks"]],
+                     "args": data.get("args"), "wall_s": data.get("wall_s"),
+                     "provenance": data.get("provenance")})
+    wall = [r["wall_s"] for r in runs]
+    return {"tasks": list(blocks.values()), "runs": runs,
+            "wall_s": round(sum(wall), 1) if None not in wall else None}
+
+
+def main() -> None:
+    """``python benchmarks/gains_report.py RUN.json ... --out benchmarks/data/optimizer_gains.json``:
+    merge per-task runs into one result with its headline, table and plot."""
+    import argparse
+    import json
+
+    p = argparse.ArgumentParser(description=main.__doc__)
+    p.add_argument("runs", nargs="+", type=Path)
+    p.add_argument("--out", type=Path, default=Path("benchmarks/data/optimizer_gains.json"))
+    args = p.parse_args()
+    missing = [str(r) for r in args.runs if not r.is_file()]
+    if missing:
+        raise SystemExit(f"no such result file: {', '.join(missing)}")
+    result = merge(args.runs)
+    result["headline"] = headline(result)
+    args.out.write_text(json.dumps(result, indent=1))
+    args.out.with_suffix(".md").write_text(markdown(result))
+    plot(result, args.out.with_suffix(".png"))
+    print(json.dumps(result["headline"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -51,9 +51,10 @@ class LLMDeployment:
 
         threads = pin_threads(config.num_cpus)
         if config.engine == "llamacpp":
-            from serving.engines.llamacpp import LlamaCppEngine
+            from serving.engines.llamacpp import LlamaCppEngine, llama_threads
             from serving.models import resolve_gguf
 
+            threads = config.llama_threads or llama_threads(threads)
             engine = LlamaCppEngine.load(resolve_model(config.model),
                                          resolve_gguf(config.model, config.gguf), threads)
         else:

@@ -34,6 +34,11 @@ class LLMAppConfig:
         max_prompt_tokens: longer prompts get a 400 (default: the model's context - 1).
         engine_kwargs: passed to vLLM's engine (``engine: vllm`` only).
         gguf: ``engine: llamacpp``: the GGUF file (default: the one the embedded model ships).
+        llama_threads: ``engine: llamacpp``: llama.cpp's threads (default: the replica's
+            threads, leaving one core of the machine free). Its threads busy-wait for each
+            other at every layer, so one descheduled thread stalls them all: on 2 cores with
+            the proxy, the driver and anything else runnable, 2 threads served 0.67 req/s
+            where 1 thread served 3.7 req/s (measured).
         max_body_bytes: HTTP bodies over this get a 413 before they are read (default: 32
             bytes per context token + 64 KiB, see :func:`serving.limits.default_body_bytes`).
         max_sequences_per_request: prompts × ``n`` one request may ask for (else a 400).
@@ -57,6 +62,7 @@ class LLMAppConfig:
     max_prompt_tokens: int | None = None
     engine_kwargs: dict[str, Any] = field(default_factory=dict)
     gguf: str | None = None
+    llama_threads: int | None = None
     max_body_bytes: int | None = None
     max_sequences_per_request: int = 64
     max_tokens_per_request: int = 64 * 512

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from compress.searchers import Constraint
+from compress.searchers.problem import Constraint
 from serving.runs import read_jsonl
 
 logger = logging.getLogger(__name__)

@@ -12,29 +12,42 @@
 All of them are ``ray.tune.search.Searcher`` objects: pass one as
 ``TuneConfig(search_alg=...)``, or call ``suggest`` / ``on_trial_complete`` / ``save`` /
 ``restore`` directly.
+
+The names below load on first use (PEP 562), so importing the package, or one of its pure
+modules (:mod:`~compress.searchers.problem`, ``encoding``, ``exclusion``, ``registry``), pulls
+in neither Ray nor Ax nor Optuna.
 """
 
-from compress.searchers.ax_moo import MAX_AX_OBJECTIVES, AxMOOSearcher, ax_client_for
-from compress.searchers.optuna_moo import (
-    MOOptunaSearch,
-    make_optuna_searcher,
-    make_random_searcher,
-)
-from compress.searchers.problem import Constraint, Objective, Param, SearchProblem
-from compress.searchers.registry import SEARCHERS, make_searcher, register
+from __future__ import annotations
 
-__all__ = [
-    "MAX_AX_OBJECTIVES",
-    "AxMOOSearcher",
-    "Constraint",
-    "MOOptunaSearch",
-    "SEARCHERS",
-    "Objective",
-    "Param",
-    "SearchProblem",
-    "ax_client_for",
-    "make_optuna_searcher",
-    "make_random_searcher",
-    "make_searcher",
-    "register",
-]
+import importlib
+from typing import Any
+
+#: public name → the module that defines it
+_LAZY = {
+    "MAX_AX_OBJECTIVES": "compress.searchers.ax_moo",
+    "AxMOOSearcher": "compress.searchers.ax_moo",
+    "ax_client_for": "compress.searchers.ax_moo",
+    "MOOptunaSearch": "compress.searchers.optuna_moo",
+    "make_optuna_searcher": "compress.searchers.optuna_moo",
+    "make_random_searcher": "compress.searchers.optuna_moo",
+    "Constraint": "compress.searchers.problem",
+    "Objective": "compress.searchers.problem",
+    "Param": "compress.searchers.problem",
+    "SearchProblem": "compress.searchers.problem",
+    "SEARCHERS": "compress.searchers.registry",
+    "make_searcher": "compress.searchers.registry",
+    "register": "compress.searchers.registry",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name]), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,7 +1,8 @@
 """Searchers by name: one place that maps a config's ``search.searcher`` to a factory.
 
 Every factory takes ``(problem, seed, points_to_evaluate, **options)`` and returns a Tune
-``Searcher``. Other modules add theirs with :func:`register` (the LLM coordinator registers
+``Searcher``; each imports its backend (Ax, Optuna, Ray Tune) when called, so importing the
+registry imports none of them. Other modules add theirs with :func:`register` (the LLM coordinator registers
 ``llm``); :func:`make_searcher` imports the optional ones listed in :data:`PLUGINS` first.
 """
 
@@ -12,8 +13,6 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from compress.searchers.ax_moo import AxMOOSearcher
-from compress.searchers.optuna_moo import make_optuna_searcher
 from compress.searchers.problem import SearchProblem
 
 logger = logging.getLogger(__name__)
@@ -41,6 +40,8 @@ def _ax(
     points_to_evaluate: Sequence[Mapping[str, Any]] | None,
     **options: Any,
 ) -> Any:
+    from compress.searchers.ax_moo import AxMOOSearcher
+
     return AxMOOSearcher(problem, points_to_evaluate=points_to_evaluate, seed=seed, **options)
 
 
@@ -51,6 +52,8 @@ def _optuna(sampler: str) -> SearcherFactory:
         points_to_evaluate: Sequence[Mapping[str, Any]] | None,
         **options: Any,
     ) -> Any:
+        from compress.searchers.optuna_moo import make_optuna_searcher
+
         return make_optuna_searcher(problem, sampler, seed, points_to_evaluate, **options)
 
     return factory

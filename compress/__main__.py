@@ -69,11 +69,11 @@ def _main(args: argparse.Namespace) -> int:
     if args.copy_to:
         config.grid.copy_to = args.copy_to
     if args.command == "search":
-        from compress.search import run_search
+        from compress.ray_search import run_search
 
         summary = run_search(config)
     elif args.command == "grid":
-        from compress.grid import run_grid
+        from compress.ray_grid import run_grid
 
         summary = run_grid(config)
     else:

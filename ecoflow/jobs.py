@@ -99,7 +99,7 @@ def load_model(run: RunDir) -> FlowMatchingModel:
 
 def run_train(config: EcoflowConfig) -> dict[str, Any]:
     """Train the flow on the run's corpus with Ray Train (resumes a killed run)."""
-    from ecoflow.train import fit
+    from ecoflow.ray_train import fit
 
     run = RunDir("ecoflow", config.name)
     run.save_config(config)

@@ -29,9 +29,6 @@ PACKAGES = ("serving", "promptopt", "ecoflow", "compress", "alignment")
 WIRING = {
     "serving.llm_app": "the `llm` Serve deployment and its builder",
     "serving.embed_app": "the `embed` Serve deployment and its builder",
-    "promptopt.tune": "the Ray Tune run of `python -m promptopt tune`",
-    "compress.search": "the Ray Tune run of `python -m compress search`",
-    "compress.grid": "`python -m compress grid`: compress.search's Tuner over a fixed grid",
     "compress.searchers.ax_moo": "Tune Searcher over Ax's Client",
     "compress.searchers.optuna_moo": "Tune's OptunaSearch, multi-objective",
     "compress.searchers.dedup": "Tune Searcher wrapper that never repeats a config",

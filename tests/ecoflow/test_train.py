@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from ecoflow.model.flow import FlowMatchingModel
-from ecoflow.train import fit
+from ecoflow.ray_train import fit
 from ecoflow.training import TrainConfig
 from serving.runs import RunDir
 

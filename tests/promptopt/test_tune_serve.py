@@ -20,7 +20,7 @@ def _trial_events(folder: Path) -> dict[str, int]:
 @pytest.mark.slow
 def test_tune_sweep_writes_a_front_and_restores(serving_stack, tmp_path, monkeypatch):
     from promptopt.config import load
-    from promptopt.tune import run_tune
+    from promptopt.ray_tune import run_tune
 
     monkeypatch.setenv("RAYOPT_RESULTS_DIR", str(tmp_path / "results"))
     overrides = [

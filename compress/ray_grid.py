@@ -2,7 +2,7 @@
 
 The design (:func:`compress.design.grid_design`: the standard configs, a scrambled Sobol
 sample over the space's encoding, topped up for coverage) runs as Tune trials exactly like a
-search (:func:`compress.search.prepare`: the same baseline, trial function, resources and
+search (:func:`compress.ray_search.prepare`: the same baseline, trial function, resources and
 ``events.jsonl``), in ``results/compress/<name>/``. Started again, it skips every config
 already measured there (failed ones run again). At the end it writes ``grid.csv`` (one row
 per measured config) and ``grid.json`` (the rows plus the problem, the design, the commit
@@ -27,7 +27,7 @@ from typing import Any
 from compress.config import CompressConfig
 from compress.design import Design, grid_design
 from compress.experiment import refresh, trial_events
-from compress.search import Prepared, TrialFn, make_tuner, prepare
+from compress.ray_search import Prepared, TrialFn, make_tuner, prepare
 from compress.searchers.encoding import config_key
 from compress.searchers.json_state import JSONStateSearcher
 from compress.trial import run_trial

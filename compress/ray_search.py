@@ -9,7 +9,7 @@ searcher is told the measurement and the nearest new config runs instead). A dri
 callback appends each finished trial to ``events.jsonl`` and rewrites ``results.csv`` and
 the Pareto artifacts, so the dashboard follows a running search. An interrupted search
 started again with the same command resumes with ``Tuner.restore``. :func:`prepare` and
-:func:`make_tuner` are shared with ``python -m compress grid`` (:mod:`compress.grid`).
+:func:`make_tuner` are shared with ``python -m compress grid`` (:mod:`compress.ray_grid`).
 """
 
 from __future__ import annotations

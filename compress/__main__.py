@@ -38,7 +38,7 @@ from serving.config import ConfigError
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["dashboard"]:
-        from compress.dashboard import main as dashboard
+        from moo.dashboard import main as dashboard
 
         dashboard(argv[1:])
         return 0
@@ -95,7 +95,7 @@ def report(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     setup_logging()
     from compress.experiment import write_results_csv
-    from compress.report import write_pareto_artifacts
+    from moo.report import write_pareto_artifacts
     from serving.runs import results_root
 
     path = Path(args.experiment)

@@ -28,9 +28,9 @@ from compress.config import CompressConfig
 from compress.design import Design, grid_design
 from compress.experiment import refresh, trial_events
 from compress.ray_search import Prepared, TrialFn, make_tuner, prepare
-from compress.searchers.encoding import config_key
-from compress.searchers.json_state import JSONStateSearcher
 from compress.trial import run_trial
+from moo.searchers.encoding import config_key
+from moo.searchers.json_state import JSONStateSearcher
 from serving.config import to_dict
 from serving.runs import write_json_atomic
 

@@ -2,8 +2,8 @@
 
 The uncompressed baseline is measured first (a Ray task with a trial's resources; its
 accuracy gives every trial's ``accuracy_drop``), then a ``Tuner`` runs the searcher named
-by ``search.searcher`` (:func:`compress.searchers.make_searcher`), warm-started with standard
-configs, behind :class:`~compress.searchers.dedup.DedupSearcher` (a config measured before,
+by ``search.searcher`` (:func:`moo.searchers.make_searcher`), warm-started with standard
+configs, behind :class:`~moo.searchers.dedup.DedupSearcher` (a config measured before,
 the baseline included, is never measured again unless ``search.repeats`` allows it: the
 searcher is told the measurement and the nearest new config runs instead). A driver-side
 callback appends each finished trial to ``events.jsonl`` and rewrites ``results.csv`` and
@@ -27,11 +27,11 @@ from ray import tune
 
 from compress.config import CompressConfig
 from compress.experiment import parse_constraint, refresh, trial_event, trial_events, violated
-from compress.report import front_table
-from compress.searchers import Objective, SearchProblem, make_searcher
-from compress.searchers.dedup import DedupSearcher, config_key
 from compress.space import CompressionSpace
 from compress.trial import BASELINE, run_trial, space_for
+from moo.report import front_table
+from moo.searchers import Objective, SearchProblem, make_searcher
+from moo.searchers.dedup import DedupSearcher, config_key
 from serving.config import to_dict
 from serving.runs import RunDir, append_jsonl
 

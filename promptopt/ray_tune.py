@@ -1,6 +1,6 @@
 """Ray Tune wiring of ``python -m promptopt tune``: optimizer choice and hyperparameters,
 two objectives (validation accuracy, max; LLM tokens, min), Optuna's multi-objective
-searcher from :mod:`compress.searchers`, every trial calling the one shared ``llm`` app.
+searcher from :mod:`moo.searchers`, every trial calling the one shared ``llm`` app.
 
 A trial's tokens count every completion it consumed, whether the endpoint computed it or the
 shared response cache returned it (:class:`~promptopt.evaluator.CountingLLM`, with a private
@@ -18,8 +18,8 @@ from typing import Any
 from ray import tune
 from ray.tune.search import Searcher
 
-from compress.report import front_table, write_pareto_artifacts
-from compress.searchers import (
+from moo.report import front_table, write_pareto_artifacts
+from moo.searchers import (
     AxMOOSearcher,
     Objective,
     Param,

@@ -23,17 +23,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("serving", "promptopt", "ecoflow", "compress", "alignment")
+PACKAGES = ("serving", "moo", "promptopt", "ecoflow", "compress", "alignment")
 
 #: Wiring not named ``ray_*``: module → why it imports Ray when imported.
 WIRING = {
     "serving.llm_app": "the `llm` Serve deployment and its builder",
     "serving.embed_app": "the `embed` Serve deployment and its builder",
-    "compress.searchers.ax_moo": "Tune Searcher over Ax's Client",
-    "compress.searchers.optuna_moo": "Tune's OptunaSearch, multi-objective",
-    "compress.searchers.dedup": "Tune Searcher wrapper that never repeats a config",
-    "compress.searchers.json_state": "Tune Searcher save/restore mixin",
-    "compress.searchers.llm_coordinator": "Tune Searcher that asks the `llm` app",
+    "moo.searchers.ax_moo": "Tune Searcher over Ax's Client",
+    "moo.searchers.optuna_moo": "Tune's OptunaSearch, multi-objective",
+    "moo.searchers.dedup": "Tune Searcher wrapper that never repeats a config",
+    "moo.searchers.json_state": "Tune Searcher save/restore mixin",
+    "moo.searchers.llm_coordinator": "Tune Searcher that asks the `llm` app",
 }
 #: Module → what else it must not load (beyond ``ray``).
 EXTRA_FORBIDDEN = {"compress.measure.run": ("ax", "botorch")}

@@ -15,8 +15,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from compress.pareto import pareto_indices
-from compress.searchers.problem import Param, SearchProblem
+from moo.pareto import pareto_indices
+from moo.searchers.problem import Param, SearchProblem
 from serving.protocols import Message
 
 SYSTEM = (

@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from compress.searchers import (
+from moo.searchers import (
     AxMOOSearcher,
     Objective,
     Param,
     SearchProblem,
     make_optuna_searcher,
 )
-from compress.searchers.dedup import DedupSearcher, config_key
+from moo.searchers.dedup import DedupSearcher, config_key
 
 # Only two distinct configs when kind == "a" is drawn: {"kind": "a"} (y inactive) is one.
 PROBLEM = SearchProblem(

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from compress.dashboard import build_app
-from compress.report import write_pareto_artifacts
-from tests.compress.synthetic import write_experiment
+from moo.dashboard import build_app
+from moo.report import write_pareto_artifacts
 from tests.conftest import free_port
+from tests.moo.synthetic import write_experiment
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

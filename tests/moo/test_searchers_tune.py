@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from ray import cloudpickle, tune
 
-from compress.searchers import (
+from moo.searchers import (
     AxMOOSearcher,
     Objective,
     Param,
     SearchProblem,
     make_optuna_searcher,
 )
-from compress.searchers.llm_coordinator import LLMCoordinatorSearcher
+from moo.searchers.llm_coordinator import LLMCoordinatorSearcher
 from serving.fakes import FakeScriptedLLM
 
 PROBLEM = SearchProblem(

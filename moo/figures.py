@@ -1,10 +1,10 @@
-"""Figures of an experiment summary (:func:`compress.report.experiment_summary`).
+"""Figures of an experiment summary (:func:`moo.report.experiment_summary`).
 
 Plotly for the interactive views (every 2-D pair of objectives, a 3-D view with three or
 more, hypervolume against trials), shared by ``pareto.html`` and the dashboard; matplotlib
 for ``pareto.png`` (plotly's PNG export, kaleido 1.x, needs a Chrome download that an
 offline machine cannot make). Dominated trials are grey, the front is highlighted (hollow:
-on the front only within noise, see :mod:`compress.report`), error bars span +-2 SEM where
+on the front only within noise, see :mod:`moo.report`), error bars span +-2 SEM where
 a trial has standard errors, and hovering a point shows its trial id and config. No ``ray``
 here.
 """

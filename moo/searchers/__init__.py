@@ -4,9 +4,9 @@
 - :func:`make_optuna_searcher`: Optuna NSGA-II / TPE / GP through Ray's ``OptunaSearch``.
 - :func:`make_random_searcher`: seeded random baseline.
 - :func:`make_searcher`: any of them by name (``search.searcher``); :func:`register` adds one.
-- :mod:`~compress.searchers.exclusion` / :mod:`~compress.searchers.dedup`: no config is run
-  twice (the nearest new config replaces a repeat); :mod:`~compress.searchers.encoding`: the
-  space's unit-cube encoding, Sobol designs and distance; :mod:`~compress.searchers.fused_kernel`:
+- :mod:`~moo.searchers.exclusion` / :mod:`~moo.searchers.dedup`: no config is run
+  twice (the nearest new config replaces a repeat); :mod:`~moo.searchers.encoding`: the
+  space's unit-cube encoding, Sobol designs and distance; :mod:`~moo.searchers.fused_kernel`:
   BoTorch's fused kernel built once per machine under an flock.
 
 All of them are ``ray.tune.search.Searcher`` objects: pass one as
@@ -14,7 +14,7 @@ All of them are ``ray.tune.search.Searcher`` objects: pass one as
 ``restore`` directly.
 
 The names below load on first use (PEP 562), so importing the package, or one of its pure
-modules (:mod:`~compress.searchers.problem`, ``encoding``, ``exclusion``, ``registry``), pulls
+modules (:mod:`~moo.searchers.problem`, ``encoding``, ``exclusion``, ``registry``), pulls
 in neither Ray nor Ax nor Optuna.
 """
 
@@ -25,19 +25,19 @@ from typing import Any
 
 #: public name → the module that defines it
 _LAZY = {
-    "MAX_AX_OBJECTIVES": "compress.searchers.ax_moo",
-    "AxMOOSearcher": "compress.searchers.ax_moo",
-    "ax_client_for": "compress.searchers.ax_moo",
-    "MOOptunaSearch": "compress.searchers.optuna_moo",
-    "make_optuna_searcher": "compress.searchers.optuna_moo",
-    "make_random_searcher": "compress.searchers.optuna_moo",
-    "Constraint": "compress.searchers.problem",
-    "Objective": "compress.searchers.problem",
-    "Param": "compress.searchers.problem",
-    "SearchProblem": "compress.searchers.problem",
-    "SEARCHERS": "compress.searchers.registry",
-    "make_searcher": "compress.searchers.registry",
-    "register": "compress.searchers.registry",
+    "MAX_AX_OBJECTIVES": "moo.searchers.ax_moo",
+    "AxMOOSearcher": "moo.searchers.ax_moo",
+    "ax_client_for": "moo.searchers.ax_moo",
+    "MOOptunaSearch": "moo.searchers.optuna_moo",
+    "make_optuna_searcher": "moo.searchers.optuna_moo",
+    "make_random_searcher": "moo.searchers.optuna_moo",
+    "Constraint": "moo.searchers.problem",
+    "Objective": "moo.searchers.problem",
+    "Param": "moo.searchers.problem",
+    "SearchProblem": "moo.searchers.problem",
+    "SEARCHERS": "moo.searchers.registry",
+    "make_searcher": "moo.searchers.registry",
+    "register": "moo.searchers.registry",
 }
 
 __all__ = sorted(_LAZY)

@@ -24,7 +24,7 @@ import numbers
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from compress.searchers.problem import Param
+from moo.searchers.problem import Param
 
 
 def config_key(config: Mapping[str, Any]) -> str:

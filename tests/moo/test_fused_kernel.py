@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from botorch.acquisition.multi_objective import logei
 
-from compress.searchers import fused_kernel
-from compress.searchers.fused_kernel import build_once, ensure_fused_kernel
+from moo.searchers import fused_kernel
+from moo.searchers.fused_kernel import build_once, ensure_fused_kernel
 
 HOLD_LOCK = textwrap.dedent(
     """
@@ -119,7 +119,7 @@ REAL_BUILD = textwrap.dedent(
     """
     import os, time
     from botorch.acquisition.multi_objective import logei
-    from compress.searchers.fused_kernel import ensure_fused_kernel, kernel_dir
+    from moo.searchers.fused_kernel import ensure_fused_kernel, kernel_dir
     folder = kernel_dir()
     folder.mkdir(parents=True, exist_ok=True)
     open(folder / "lock", "w").close()  # torch's baton, as a killed compile leaves it

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from compress.searchers import Objective, Param, SearchProblem
-from compress.searchers.exclusion import MeasuredConfigs
+from moo.searchers import Objective, Param, SearchProblem
+from moo.searchers.exclusion import MeasuredConfigs
 
 # Five distinct configs: a/1, a/2, a/3, b, c ("level" is active only for kind a).
 PROBLEM = SearchProblem(

@@ -7,7 +7,7 @@ can take them (:meth:`AxMOOSearcher.tell`); Ax then never proposes them (it excl
 ran itself too). For any other inner searcher a proposal of a config already run is told to
 it with the stored measurement under a fresh id, and it is asked again, at most
 ``max_skips`` times; then the nearest config not yet run (the space's distance over a Sobol
-candidate pool, :mod:`compress.searchers.exclusion`) is *attached* to the inner searcher and
+candidate pool, :mod:`moo.searchers.exclusion`) is *attached* to the inner searcher and
 runs instead. Tune sees only new configs (``repeats`` > 1 allows that many runs each).
 """
 
@@ -19,9 +19,9 @@ from typing import Any
 
 from ray.tune.search import Searcher
 
-from compress.searchers.encoding import config_key
-from compress.searchers.exclusion import MeasuredConfigs, known_configs
-from compress.searchers.problem import SearchProblem
+from moo.searchers.encoding import config_key
+from moo.searchers.exclusion import MeasuredConfigs, known_configs
+from moo.searchers.problem import SearchProblem
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from compress.searchers import (
+from moo.searchers import (
     AxMOOSearcher,
     Constraint,
     Objective,
@@ -164,8 +164,8 @@ STALE_LOCK_SEARCH = textwrap.dedent(
     """
     import os
     from torch.utils.cpp_extension import _get_build_directory
-    from compress.searchers import AxMOOSearcher
-    from tests.compress.test_searchers import PROBLEM, toy
+    from moo.searchers import AxMOOSearcher
+    from tests.moo.test_searchers import PROBLEM, toy
 
     build = _get_build_directory("logei_fused_ext", verbose=False)
     open(os.path.join(build, "lock"), "w").close()  # left by a killed compile

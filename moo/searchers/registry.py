@@ -13,14 +13,14 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from compress.searchers.problem import SearchProblem
+from moo.searchers.problem import SearchProblem
 
 logger = logging.getLogger(__name__)
 
 SearcherFactory = Callable[..., Any]
 SEARCHERS: dict[str, SearcherFactory] = {}
 #: name → module that registers it on import (optional searchers live outside this file).
-PLUGINS: dict[str, str] = {"llm": "compress.searchers.llm_coordinator"}
+PLUGINS: dict[str, str] = {"llm": "moo.searchers.llm_coordinator"}
 
 
 def register(name: str) -> Callable[[SearcherFactory], SearcherFactory]:
@@ -40,7 +40,7 @@ def _ax(
     points_to_evaluate: Sequence[Mapping[str, Any]] | None,
     **options: Any,
 ) -> Any:
-    from compress.searchers.ax_moo import AxMOOSearcher
+    from moo.searchers.ax_moo import AxMOOSearcher
 
     return AxMOOSearcher(problem, points_to_evaluate=points_to_evaluate, seed=seed, **options)
 
@@ -52,7 +52,7 @@ def _optuna(sampler: str) -> SearcherFactory:
         points_to_evaluate: Sequence[Mapping[str, Any]] | None,
         **options: Any,
     ) -> Any:
-        from compress.searchers.optuna_moo import make_optuna_searcher
+        from moo.searchers.optuna_moo import make_optuna_searcher
 
         return make_optuna_searcher(problem, sampler, seed, points_to_evaluate, **options)
 

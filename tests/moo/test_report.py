@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from compress.report import load_experiment, parse_objectives, trial_rows, write_pareto_artifacts
-from tests.compress.synthetic import write_experiment
+from moo.report import load_experiment, parse_objectives, trial_rows, write_pareto_artifacts
+from tests.moo.synthetic import write_experiment
 
 
 def test_summary_is_exact_on_hand_made_points(tmp_path: Path) -> None:
@@ -45,7 +45,7 @@ def test_missing_reference_uses_worst_observed_and_says_so() -> None:
          {"event": "trial", "params": {"m": "b"}, "acc": 0.2, "tok": 30.0}],
         ["acc", "tok"],
     )  # fmt: skip
-    from compress.report import experiment_summary
+    from moo.report import experiment_summary
 
     summary = experiment_summary(rows, parse_objectives({"acc": "max", "tok": "min"}))
     assert summary["ref_point"] == {"acc": 0.2, "tok": 30.0}
@@ -67,8 +67,8 @@ def test_bad_inputs_give_clear_errors(tmp_path: Path) -> None:
 
 
 def test_three_objectives_get_every_pair_and_a_3d_view() -> None:
-    from compress.figures import figures
-    from compress.report import experiment_summary
+    from moo.figures import figures
+    from moo.report import experiment_summary
 
     events = [{"trial_id": str(i), "config": {"k": i}, "metrics": m} for i, m in enumerate(
         [{"a": 1.0, "b": 2.0, "c": 2.0}, {"a": 2.0, "b": 1.0, "c": 3.0}, {"a": 0.5, "b": 3.0, "c": 4.0}]
@@ -95,7 +95,7 @@ def test_infeasible_trials_are_shown_but_not_on_the_front(tmp_path: Path) -> Non
     assert summary["n_infeasible"] == 1 and summary["front"] == [0, 4, 5]
     assert summary["trials"][-1]["violated"] == ["drop <= 0.1"]
     assert summary["hypervolume_curve"][-2:] == pytest.approx([0.41, 0.41])
-    from compress.figures import figures
+    from moo.figures import figures
 
     infeasible = figures(summary)[0].data[0]
     assert infeasible.name == "infeasible" and infeasible.marker.symbol == "x"
@@ -121,7 +121,7 @@ def test_front_within_noise_and_error_bars(tmp_path: Path) -> None:
     assert summary["trials"][0]["within_noise_of"] == ["t5"]
     assert summary["trials"][0]["sems"] == [0.02, 0.1] and summary["trials"][4]["sems"] == [None, None]
     assert summary["hypervolume"] == pytest.approx(0.41)  # from the means, as before
-    from compress.figures import figures
+    from moo.figures import figures
 
     traces = {t.name: t for t in figures(summary)[0].data}
     assert set(traces) == {"dominated", "Pareto front", "front (within noise)"}

@@ -16,7 +16,7 @@ Accepted trial lines (extra keys are kept for display)::
 A trial whose metrics say ``"feasible": 0`` (an outcome constraint broke) is shown but
 is neither on the front nor in the hypervolume. Each objective's standard error is read from
 ``<name>_sem`` (latency and energy repeats) or ``<name>_stderr`` (lm-eval); a front trial
-that another trial dominates within noise (:func:`compress.pareto.noise_dominators`: its
+that another trial dominates within noise (:func:`moo.pareto.noise_dominators`: its
 advantages all within 2 SEM of the difference, the other's not) is listed in
 ``front_within_noise`` and drawn hollow; error bars are +-2 SEM. Lines with another
 ``event`` (e.g. ``"start"``) are not trials. A trial id seen twice
@@ -33,8 +33,8 @@ from typing import Any
 
 import yaml
 
-from compress.pareto import crowding_distance, hypervolume, noise_dominators, pareto_indices
-from compress.searchers.problem import Objective
+from moo.pareto import crowding_distance, hypervolume, noise_dominators, pareto_indices
+from moo.searchers.problem import Objective
 from serving.runs import read_jsonl
 
 TRIAL_EVENTS = {"trial", "trial_complete", "trial_error", "trial_failed", "result"}
@@ -264,7 +264,7 @@ def write_pareto_artifacts(
     Returns:
         The summary written to ``pareto.json``.
     """
-    from compress.figures import write_figures  # plotly/matplotlib only when writing
+    from moo.figures import write_figures  # plotly/matplotlib only when writing
 
     run_dir = Path(run_dir)
     summary = load_experiment(run_dir, objectives)

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from compress.pareto import (
+from moo.pareto import (
     crowding_distance,
     hypervolume,
     noise_dominators,

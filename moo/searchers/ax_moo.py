@@ -7,7 +7,7 @@ measured on BraninCurrin, this keeps Ax from locking onto one piece of the front
 
 No wasted trials: Ax sees a conditional space flat, so it proposes configs that differ only
 in inactive parameters (``bnb_int8`` with another ``bits``), and it deduplicates only exact
-flat points. The adapter therefore keeps :class:`~compress.searchers.exclusion.MeasuredConfigs`
+flat points. The adapter therefore keeps :class:`~moo.searchers.exclusion.MeasuredConfigs`
 of the *active* configs run, running or measured elsewhere (:meth:`AxMOOSearcher.tell`). A
 proposal of such a config is told to Ax at once (completed with the stored measurement, or
 abandoned while its twin is still running: Ax treats both as observed/pending points) and
@@ -37,10 +37,10 @@ from ax.exceptions.generation_strategy import (
 )
 from ray.tune.search import Searcher
 
-from compress.searchers.exclusion import MeasuredConfigs
-from compress.searchers.fused_kernel import ensure_fused_kernel
-from compress.searchers.json_state import JSONStateSearcher
-from compress.searchers.problem import Param, SearchProblem
+from moo.searchers.exclusion import MeasuredConfigs
+from moo.searchers.fused_kernel import ensure_fused_kernel
+from moo.searchers.json_state import JSONStateSearcher
+from moo.searchers.problem import Param, SearchProblem
 
 logger = logging.getLogger(__name__)
 

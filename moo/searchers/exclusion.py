@@ -6,7 +6,7 @@ the runs of each config (finished, failed or still running) and keeps the last s
 outcome, so a searcher can (1) refuse to hand out a config that has used up its
 ``repeats``, (2) tell its model the stored outcome of a refused proposal, and (3) propose
 instead the nearest config not yet run, from a candidate pool: the space's own scrambled
-Sobol sequence (:mod:`compress.searchers.encoding`), drawn further when the pool runs dry.
+Sobol sequence (:mod:`moo.searchers.encoding`), drawn further when the pool runs dry.
 No ``ray`` here.
 """
 
@@ -17,8 +17,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from compress.searchers.encoding import config_distance, config_key, iter_sobol_configs
-from compress.searchers.problem import SearchProblem
+from moo.searchers.encoding import config_distance, config_key, iter_sobol_configs
+from moo.searchers.problem import SearchProblem
 
 logger = logging.getLogger(__name__)
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from compress.searchers import Param
-from compress.searchers.encoding import (
+from compress.space import build_space
+from moo.searchers import Param
+from moo.searchers.encoding import (
     config_distance,
     decode,
     iter_sobol_configs,
     nearest,
     sobol_configs,
 )
-from compress.space import build_space
 
 PARAMS = (
     Param("method", choices=("none", "rtn", "nf4")),

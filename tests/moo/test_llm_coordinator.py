@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from compress.searchers.llm_coordinator import LLMCoordinatorSearcher
-from compress.searchers.llm_prompt import InvalidProposal, build_messages, parse_proposal
+from moo.searchers.llm_coordinator import LLMCoordinatorSearcher
+from moo.searchers.llm_prompt import InvalidProposal, build_messages, parse_proposal
 from serving.fakes import FakeScriptedLLM
-from tests.compress.test_searchers import PROBLEM, WARM, toy
+from tests.moo.test_searchers import PROBLEM, WARM, toy
 
 GOOD = '```json\n{"x": 0.9, "kind": "b", "y": 0.1}\n```'
 
@@ -60,7 +60,7 @@ def test_bad_answer_falls_back_to_ax_and_is_logged(
     llm = FakeScriptedLLM([answer])
     searcher = LLMCoordinatorSearcher(PROBLEM, llm, points_to_evaluate=[WARM], seed=0)
     run(searcher, "t0")
-    with caplog.at_level(logging.WARNING, logger="compress.searchers.llm_coordinator"):
+    with caplog.at_level(logging.WARNING, logger="moo.searchers.llm_coordinator"):
         config = run(searcher, "t1")
     PROBLEM.validate(config)
     decision = searcher.decisions[-1]
@@ -108,7 +108,7 @@ def test_save_restore_round_trip(tmp_path: Path) -> None:
 
 
 def test_parse_proposal_forgives_representation_not_range() -> None:
-    from compress.searchers import Param, SearchProblem
+    from moo.searchers import Param, SearchProblem
 
     problem = SearchProblem(
         (Param("bits", choices=(4, 8)), Param("group", 32, 128, integer=True)), PROBLEM.objectives
@@ -127,7 +127,7 @@ def test_registry_builds_a_coordinator_that_pickles_for_tune() -> None:
     locks, so the client is built lazily."""
     from ray import cloudpickle
 
-    from compress.searchers.registry import make_searcher
+    from moo.searchers.registry import make_searcher
     from serving.client import LLMClient
 
     searcher = make_searcher("llm", PROBLEM, seed=0, initialization_budget=2)

@@ -21,8 +21,8 @@ import plotly
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from compress.figures import figures
-from compress.report import front_trials, json_dumps, load_experiment
+from moo.figures import figures
+from moo.report import front_trials, json_dumps, load_experiment
 from serving.runs import results_root
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import optuna
 from ray.tune.search.optuna import OptunaSearch
 
-from compress.searchers.problem import SearchProblem
+from moo.searchers.problem import SearchProblem
 
 SamplerName = Literal["nsga2", "tpe", "gp", "random"]
 

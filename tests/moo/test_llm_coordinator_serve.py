@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from compress.searchers.registry import make_searcher
+from moo.searchers.registry import make_searcher
 from serving.client import LLMClient
 from serving.settings import ClientConfig
-from tests.compress.test_searchers import PROBLEM, toy
+from tests.moo.test_searchers import PROBLEM, toy
 
 pytestmark = pytest.mark.slow
 

@@ -58,7 +58,14 @@ def test_tuner_runs_searcher_and_survives_a_failed_trial(
     )
     grid = tuner.fit()
     assert len(grid) == 4 and grid.num_errors == 1
-    assert sorted(r.config["x"] for r in grid if r.error is None)[-1] <= 1.0
+    assert [r.config for r in grid if r.error is not None] == [BAD]
+    # Every other trial ran the config the searcher handed it and reported on it ...
+    for r in grid:
+        if r.error is None:
+            assert r.metrics["f1"] == r.config["x"]
+            assert r.metrics["f2"] == pytest.approx((1.0 - r.config["x"]) ** 2)
+    # ... and after the two warm-start configs, the searcher suggested two of its own.
+    assert sum(r.config not in warm for r in grid) == 2, [r.config for r in grid]
 
     # Tune checkpointed the searcher with our save(); a fresh one restores from the folder.
     if backend == "llm":

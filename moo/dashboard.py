@@ -1,9 +1,10 @@
-"""A small web dashboard of Pareto fronts: compress searches and promptopt sweeps.
+"""A small web dashboard of Pareto fronts: any run that writes a Pareto report.
 
     python -m compress dashboard --results-dir results --port 8050
 
-It lists ``results/compress/*`` and the promptopt sweeps (``results/promptopt/*`` with a
-``pareto.json`` or a ``tune/`` folder), and shows the selected experiment's Pareto front
+It lists every run folder ``results/<package>/<name>/`` that holds a ``pareto.json``
+(:func:`moo.report.write_pareto_artifacts`: a compress search writes one after each trial, a
+promptopt sweep when it ends), without knowing any package's layout, and shows the selected experiment's Pareto front
 (plotly, served locally: no CDN) and its hypervolume against trials. The page polls a JSON
 endpoint every few seconds, so a running search's front grows as trials finish. An
 experiment whose files are torn, malformed or missing is listed with what is wrong; no
@@ -26,19 +27,14 @@ from moo.report import front_trials, json_dumps, load_experiment
 from serving.runs import results_root
 
 log = logging.getLogger(__name__)
-PACKAGES = ("compress", "promptopt")
 PAGE = Path(__file__).with_name("dashboard.html")
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 WATCHED = ("events.jsonl", "pareto.json", "config.yaml")
 
 
-def is_experiment(package: str, folder: Path) -> bool:
-    """compress: any folder with a run file; promptopt: only Tune sweeps."""
-    if not folder.is_dir() or folder.name.startswith("."):
-        return False
-    if package == "promptopt":
-        return (folder / "pareto.json").exists() or (folder / "tune").is_dir()
-    return any((folder / f).exists() for f in WATCHED)
+def is_experiment(folder: Path) -> bool:
+    """A run folder with a Pareto report (what every multi-objective run writes)."""
+    return folder.is_dir() and not folder.name.startswith(".") and (folder / "pareto.json").exists()
 
 
 def _stamp(folder: Path) -> tuple:
@@ -99,10 +95,12 @@ class Experiments:
 
     def listing(self) -> list[dict[str, Any]]:
         out = []
-        for package in PACKAGES:
-            root = self.results_dir / package
-            for folder in sorted(root.iterdir()) if root.is_dir() else ():
-                if not is_experiment(package, folder):
+        root = self.results_dir
+        packages = sorted(p.name for p in (root.iterdir() if root.is_dir() else ())
+                          if p.is_dir() and not p.name.startswith("."))
+        for package in packages:
+            for folder in sorted((self.results_dir / package).iterdir()):
+                if not is_experiment(folder):
                     continue
                 try:
                     state = self.state(package, folder.name)
@@ -121,7 +119,7 @@ class Experiments:
 
     def state(self, package: str, name: str) -> dict[str, Any]:
         folder = self.results_dir / package / name
-        if package not in PACKAGES or "/" in name or name.startswith(".") or not folder.is_dir():
+        if any("/" in part or part.startswith(".") for part in (package, name)) or not folder.is_dir():
             raise HTTPException(404, f"no experiment {package}/{name}")
         stamp = _stamp(folder)
         cached = self._cache.get(folder)
@@ -169,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
         prog="python -m compress dashboard", description=__doc__.splitlines()[0]
     )
     parser.add_argument(
-        "--results-dir", default=str(results_root()), help="folder with compress/, promptopt/"
+        "--results-dir", default=str(results_root()), help="results folder (<package>/<name>/ runs)"
     )
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default: local only)")
     parser.add_argument("--port", type=int, default=8050)

@@ -23,18 +23,24 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 @pytest.fixture()
 def results(tmp_path: Path) -> Path:
-    """good (with report), running (torn tail, no pareto.json), broken (bad line), a
-    promptopt sweep, and a promptopt run that is not a sweep (not listed)."""
+    """Runs with a Pareto report: good, running (a torn tail written since the report),
+    broken (a bad line since), a promptopt sweep, and a run of a package the dashboard has
+    never heard of; not listed: a promptopt run with no report and a compress search that
+    has not finished a trial yet."""
     root = tmp_path / "results"
     write_pareto_artifacts(write_experiment(root / "compress" / "good"))
+    write_pareto_artifacts(write_experiment(root / "compress" / "running"))
     write_experiment(root / "compress" / "running", torn=True)
     broken = write_experiment(root / "compress" / "broken")
+    write_pareto_artifacts(broken)
     (broken / "events.jsonl").write_text('{"trial_id": 1}\n{not json\n{"trial_id": 2}\n')
     sweep = write_experiment(root / "promptopt" / "sweep")
     write_pareto_artifacts(sweep)
     (sweep / "config.yaml").unlink()  # promptopt configs have no objectives: pareto.json does
+    write_pareto_artifacts(write_experiment(root / "newpkg" / "run"))
     (root / "promptopt" / "opro-run").mkdir()
     (root / "promptopt" / "opro-run" / "events.jsonl").write_text("{}\n")
+    write_experiment(root / "compress" / "starting")
     return root
 
 
@@ -46,6 +52,7 @@ def test_api_lists_and_explains_every_folder(results: Path) -> None:
         "compress/running",
         "compress/broken",
         "promptopt/sweep",
+        "newpkg/run",
     }
     assert listed["compress/broken"]["status"] == "error"
     assert listed["promptopt/sweep"]["hypervolume"] == pytest.approx(0.41)
@@ -53,7 +60,8 @@ def test_api_lists_and_explains_every_folder(results: Path) -> None:
     running = client.get("/api/experiments/compress/running").json()
     assert running["status"] == "ok" and running["summary"]["n_trials"] == 6
     assert any("torn line" in p for p in running["problems"])
-    assert any("no pareto.json" in p for p in running["problems"])
+    starting = client.get("/api/experiments/compress/starting").json()  # by URL: explained
+    assert any("no pareto.json" in p for p in starting["problems"])
     assert [t["trial_id"] for t in running["summary"]["front_trials"]] == ["t0", "t4", "t5"]
     assert len(running["figures"]) == 2  # pairs + hypervolume curve
 

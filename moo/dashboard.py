@@ -4,8 +4,8 @@
 
 It lists every run folder ``results/<package>/<name>/`` that holds a ``pareto.json``
 (:func:`moo.report.write_pareto_artifacts`: a compress search writes one after each trial, a
-promptopt sweep when it ends), without knowing any package's layout, and shows the selected experiment's Pareto front
-(plotly, served locally: no CDN) and its hypervolume against trials. The page polls a JSON
+promptopt sweep when it ends), without knowing any package's layout, and shows the selected
+experiment's Pareto front (plotly, served locally: no CDN) and its hypervolume against trials. The page polls a JSON
 endpoint every few seconds, so a running search's front grows as trials finish. An
 experiment whose files are torn, malformed or missing is listed with what is wrong; no
 request answers 500.

@@ -25,9 +25,9 @@ from typing import Any
 
 #: public name → the module that defines it
 _LAZY = {
-    "MAX_AX_OBJECTIVES": "moo.searchers.ax_moo",
+    "MAX_AX_OBJECTIVES": "moo.searchers.ax_client",
     "AxMOOSearcher": "moo.searchers.ax_moo",
-    "ax_client_for": "moo.searchers.ax_moo",
+    "ax_client_for": "moo.searchers.ax_client",
     "MOOptunaSearch": "moo.searchers.optuna_moo",
     "make_optuna_searcher": "moo.searchers.optuna_moo",
     "make_random_searcher": "moo.searchers.optuna_moo",

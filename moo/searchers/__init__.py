@@ -26,7 +26,8 @@ from typing import Any
 #: public name → the module that defines it
 _LAZY = {
     "MAX_AX_OBJECTIVES": "moo.searchers.ax_client",
-    "AxMOOSearcher": "moo.searchers.ax_moo",
+    "AxMOO": "moo.searchers.ax_moo",
+    "AxMOOSearcher": "moo.searchers.ray_ax",
     "ax_client_for": "moo.searchers.ax_client",
     "MOOptunaSearch": "moo.searchers.optuna_moo",
     "make_optuna_searcher": "moo.searchers.optuna_moo",

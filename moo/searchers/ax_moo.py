@@ -1,13 +1,14 @@
-"""Ray Tune ``Searcher`` around Ax's own ``ax.api.Client`` (qLogNEHVI for several objectives).
+"""Multi-objective search with Ax's own ``ax.api.Client`` (qLogNEHVI), one trial at a time.
 
-Ray's built-in ``AxSearch`` targets the removed ``AxClient`` service API and optimizes one
-metric; this adapter keeps Ax's modern client (built by :mod:`moo.searchers.ax_client`) and
-hands Tune one trial at a time.
+:class:`AxMOO` is the searcher, with no Ray: ``suggest(trial_id)`` / ``observe(trial_id,
+result)`` / ``get_state`` / ``set_state``. Ray Tune drives it through the thin ``Searcher`` in
+:mod:`moo.searchers.ray_ax` (Ray's built-in ``AxSearch`` targets the removed ``AxClient``
+service API and optimizes one metric). The client is built by :mod:`moo.searchers.ax_client`.
 
 No wasted trials: Ax sees a conditional space flat, so it proposes configs that differ only
 in inactive parameters (``bnb_int8`` with another ``bits``), and it deduplicates only exact
-flat points. The adapter therefore keeps :class:`~moo.searchers.exclusion.MeasuredConfigs`
-of the *active* configs run, running or measured elsewhere (:meth:`AxMOOSearcher.tell`). A
+flat points. The searcher therefore keeps :class:`~moo.searchers.exclusion.MeasuredConfigs`
+of the *active* configs run, running or measured elsewhere (:meth:`AxMOO.tell`). A
 proposal of such a config is told to Ax at once (completed with the stored measurement, or
 abandoned while its twin is still running: Ax treats both as observed/pending points) and
 the nearest config not yet run (the space's distance, over a Sobol candidate pool) is
@@ -33,18 +34,18 @@ from ax.exceptions.generation_strategy import (
     GenerationStrategyRepeatedPoints,
     MaxParallelismReachedException,
 )
-from ray.tune.search import Searcher
 
 from moo.searchers.ax_client import ax_client_for
 from moo.searchers.exclusion import MeasuredConfigs
 from moo.searchers.fused_kernel import ensure_fused_kernel
-from moo.searchers.json_state import JSONStateSearcher
 from moo.searchers.problem import SearchProblem
 
 logger = logging.getLogger(__name__)
+#: What :meth:`AxMOO.suggest` returns when the search is over (Tune's ``Searcher.FINISHED``).
+FINISHED = "FINISHED"
 
-class AxMOOSearcher(JSONStateSearcher):
-    """Multi-objective Tune searcher backed by ``ax.api.Client``.
+class AxMOO:
+    """Multi-objective searcher backed by ``ax.api.Client``.
 
     Conditional parameters are searched flat: Ax sees every parameter, and the config
     handed to Tune keeps only the active ones. A config is handed out at most ``repeats``
@@ -79,7 +80,6 @@ class AxMOOSearcher(JSONStateSearcher):
         repeats: int = 1,
         max_reasks: int = 0,
     ) -> None:
-        super().__init__(metric=problem.metric_names, mode=problem.modes)
         self.problem = problem
         self._client = ax_client_for(problem, seed, use_thresholds, initialization_budget, method)
         self._seed = seed
@@ -95,22 +95,12 @@ class AxMOOSearcher(JSONStateSearcher):
         """The underlying Ax client (for reports: ``client.get_pareto_frontier()``)."""
         return self._client
 
-    def set_search_properties(
-        self, metric: str | None, mode: str | None, config: dict, **spec: Any
-    ) -> bool:
-        """Decline Tune's ``param_space``: the space is fixed by ``problem`` at construction.
-
-        Tune then merges constant ``param_space`` entries into each suggestion and raises
-        on search domains there, as with Ray's own searchers.
-        """
-        return False
-
     def suggest(self, trial_id: str) -> dict[str, Any] | None:
         """Next config for Tune trial ``trial_id``, never one that used up its runs.
 
         Returns None while Ax waits for running trials' data (e.g. more concurrent trials
-        than its initialization budget) and ``Searcher.FINISHED`` once Ax says the search
-        is complete or no config is left to run.
+        than its initialization budget) and :data:`FINISHED` once Ax says the search is
+        complete or no config is left to run.
         """
         while self._warm:
             params = self._warm.pop(0)
@@ -124,7 +114,7 @@ class AxMOOSearcher(JSONStateSearcher):
             except GenerationStrategyRepeatedPoints:
                 break  # Ax's own deduplication gave up: pick a new config ourselves
             except OptimizationComplete:
-                return Searcher.FINISHED
+                return FINISHED
             except (DataRequiredError, MaxParallelismReachedException):
                 if not self._live:
                     raise  # nothing running can bring the data Ax is waiting for
@@ -152,7 +142,7 @@ class AxMOOSearcher(JSONStateSearcher):
         """Run the nearest config not run yet instead of ``proposal`` (attached to Ax)."""
         fresh = self.memory.fresh_nearest(proposal)
         if fresh is None:
-            return Searcher.FINISHED  # type: ignore[return-value]
+            return FINISHED  # type: ignore[return-value]
         self.replaced += 1
         logger.info("running %s, the nearest new config, instead of Ax's repeat %s", fresh,
                     self.problem.active(proposal) if proposal else None)
@@ -181,13 +171,13 @@ class AxMOOSearcher(JSONStateSearcher):
         outcome = self._finish(index, result, error=False)
         self.memory.record(config, outcome)
 
-    def on_trial_complete(
-        self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
+    def observe(
+        self, trial_id: str, result: Mapping[str, Any] | None = None, error: bool = False
     ) -> None:
         """Report a finished trial; errors or missing/non-finite metrics mark it failed."""
         index = self._live.pop(trial_id, None)
         if index is None:
-            logger.warning("AxMOOSearcher: unknown or already completed trial %s", trial_id)
+            logger.warning("AxMOO: unknown or already completed trial %s", trial_id)
             return
         self.memory.finish(trial_id, self._finish(index, result, error))
 
@@ -211,7 +201,7 @@ class AxMOOSearcher(JSONStateSearcher):
         return value
 
     def get_state(self) -> dict[str, Any]:
-        """Ax's JSON snapshot and this adapter's bookkeeping, as plain data."""
+        """Ax's JSON snapshot and this searcher's bookkeeping, as plain data (JSON-able)."""
         with tempfile.TemporaryDirectory(prefix="ax_state_") as folder:
             path = os.path.join(folder, "ax.json")
             self._client.save_to_json_file(path)

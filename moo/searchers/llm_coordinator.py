@@ -18,10 +18,10 @@ from typing import Any
 
 from ray.tune.search import Searcher
 
-from moo.searchers.ax_moo import AxMOOSearcher
 from moo.searchers.json_state import JSONStateSearcher
 from moo.searchers.llm_prompt import InvalidProposal, build_messages, parse_proposal
 from moo.searchers.problem import SearchProblem
+from moo.searchers.ray_ax import AxMOOSearcher
 from moo.searchers.registry import register
 from serving.protocols import LLM
 from serving.runs import append_jsonl

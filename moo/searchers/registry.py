@@ -40,7 +40,7 @@ def _ax(
     points_to_evaluate: Sequence[Mapping[str, Any]] | None,
     **options: Any,
 ) -> Any:
-    from moo.searchers.ax_moo import AxMOOSearcher
+    from moo.searchers.ray_ax import AxMOOSearcher
 
     return AxMOOSearcher(problem, points_to_evaluate=points_to_evaluate, seed=seed, **options)
 

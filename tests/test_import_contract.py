@@ -32,7 +32,6 @@ WIRING = {
     "moo.searchers.optuna_moo": "Tune's OptunaSearch, multi-objective",
     "moo.searchers.dedup": "Tune Searcher wrapper that never repeats a config",
     "moo.searchers.json_state": "Tune Searcher save/restore mixin",
-    "moo.searchers.llm_coordinator": "Tune Searcher that asks the `llm` app",
 }
 #: Module → what else it must not load (beyond ``ray``).
 EXTRA_FORBIDDEN = {"compress.measure.run": ("ax", "botorch")}

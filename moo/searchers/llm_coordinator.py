@@ -1,12 +1,13 @@
-"""The seed framework's LLM coordinator as a Ray Tune ``Searcher``, with Ax as its safety net.
+"""The seed framework's LLM coordinator, with Ax as its safety net (no Ray here).
 
 Each suggestion asks the served LLM (any :class:`~serving.protocols.LLM`; in real runs
 :class:`serving.client.LLMClient` on the shared ``llm`` app) for the next configuration,
 given the space, the history and the current Pareto front (:mod:`llm_prompt`). A valid, new
-configuration is attached to the wrapped :class:`AxMOOSearcher`, so Ax's model learns from
+configuration is attached to the wrapped :class:`~moo.searchers.ax_moo.AxMOO`, so Ax's model learns from
 every trial whoever chose it. An unparsable, invalid or repeated answer, or a failed LLM
 call, falls back to Ax's own suggestion; the full prompt and answer are logged (and written
-to ``log_path`` as JSON lines when given).
+to ``log_path`` as JSON lines when given). Ray Tune drives it through
+:class:`moo.searchers.ray_llm.LLMCoordinatorSearcher`, which the registry builds as ``llm``.
 """
 
 from __future__ import annotations
@@ -16,13 +17,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ray.tune.search import Searcher
-
-from moo.searchers.json_state import JSONStateSearcher
+from moo.searchers.ax_moo import FINISHED, AxMOO
 from moo.searchers.llm_prompt import InvalidProposal, build_messages, parse_proposal
 from moo.searchers.problem import SearchProblem
-from moo.searchers.ray_ax import AxMOOSearcher
-from moo.searchers.registry import register
 from serving.protocols import LLM
 from serving.runs import append_jsonl
 
@@ -33,8 +30,8 @@ def _prompt_text(messages: Sequence[Mapping[str, str]]) -> str:
     return "\n\n".join(f"[{m['role']}]\n{m['content']}" for m in messages)
 
 
-class LLMCoordinatorSearcher(JSONStateSearcher):
-    """Multi-objective Tune searcher: the LLM proposes, Ax backs it up.
+class LLMCoordinator:
+    """Multi-objective searcher: the LLM proposes, Ax backs it up.
 
     Args:
         problem: Parameters, objectives and constraints.
@@ -57,7 +54,7 @@ class LLMCoordinatorSearcher(JSONStateSearcher):
         llm: LLM | None = None,
         *,
         llm_factory: Callable[[], LLM] | None = None,
-        fallback: AxMOOSearcher | None = None,
+        fallback: AxMOO | None = None,
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
         seed: int | None = None,
         log_path: str | Path | None = None,
@@ -65,12 +62,11 @@ class LLMCoordinatorSearcher(JSONStateSearcher):
         temperature: float = 0.7,
         max_tokens: int = 256,
     ) -> None:
-        super().__init__(metric=problem.metric_names, mode=problem.modes)
         if (llm is None) == (llm_factory is None):
             raise ValueError("give exactly one of `llm` and `llm_factory`.")
         self.problem = problem
         self._llm, self._llm_factory = llm, llm_factory
-        self.fallback = fallback or AxMOOSearcher(problem, seed=seed)
+        self.fallback = fallback or AxMOO(problem, seed=seed)
         self.log_path = Path(log_path) if log_path else None
         self.max_history, self.temperature, self.max_tokens = max_history, temperature, max_tokens
         self.history: list[dict[str, Any]] = []  # finished trials, in completion order
@@ -91,12 +87,6 @@ class LLMCoordinatorSearcher(JSONStateSearcher):
         if self._llm_factory is not None:
             state["_llm"] = None  # rebuilt on first use after unpickling
         return state
-
-    def set_search_properties(
-        self, metric: str | None, mode: str | None, config: dict, **spec: Any
-    ) -> bool:
-        """Decline Tune's ``param_space``, like :class:`AxMOOSearcher`."""
-        return False
 
     def suggest(self, trial_id: str) -> dict[str, Any] | None:
         """Warm start first, then the LLM's proposal, else Ax's (None while Ax waits)."""
@@ -138,7 +128,7 @@ class LLMCoordinatorSearcher(JSONStateSearcher):
                 reason, trial_id, _prompt_text(messages), answer,
             )  # fmt: skip
         config = self.fallback.suggest(trial_id)
-        if config is None or config == Searcher.FINISHED:
+        if config is None or config == FINISHED:
             self._declined_at = len(self.history)
             return config
         return self._record(trial_id, config, "ax_fallback", messages, answer, reason)
@@ -174,18 +164,18 @@ class LLMCoordinatorSearcher(JSONStateSearcher):
                              "error": None if metrics else "missing metrics"})
         self.fallback.tell(config, result)
 
-    def on_trial_complete(
-        self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
+    def observe(
+        self, trial_id: str, result: Mapping[str, Any] | None = None, error: bool = False
     ) -> None:
         """Add the trial to the history shown to the LLM, and tell Ax."""
         config = self._live.pop(trial_id, None)
         if config is None:
-            logger.warning("LLMCoordinatorSearcher: unknown or completed trial %s", trial_id)
+            logger.warning("LLMCoordinator: unknown or completed trial %s", trial_id)
             return
         metrics = None if error else self.problem.metric_values(result)
         failure = None if metrics else ("trial errored" if error else "missing metrics")
         self.history.append({"config": config, "metrics": metrics, "error": failure})
-        self.fallback.on_trial_complete(trial_id, result, error)
+        self.fallback.observe(trial_id, result, error)
 
     def get_state(self) -> dict[str, Any]:
         """The coordinator's history and decisions plus Ax's state, as plain data."""
@@ -199,35 +189,3 @@ class LLMCoordinatorSearcher(JSONStateSearcher):
         self.history, self.decisions = list(state["history"]), list(state["decisions"])
         self._warm, self._live = list(state["warm"]), dict(state["live"])
         self._declined_at = state["declined_at"]
-
-
-@register("llm")
-def make_llm_coordinator(
-    problem: SearchProblem,
-    seed: int | None = None,
-    points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
-    llm: LLM | None = None,
-    initialization_budget: int | None = None,
-    sem: float | None = None,
-    repeats: int = 1,
-    **kwargs: Any,
-) -> LLMCoordinatorSearcher:
-    """The registry's ``llm`` searcher.
-
-    By default it asks the shared ``llm`` app through :class:`serving.client.LLMClient`
-    (``RAYOPT_LLM_BASE_URL`` or the local Serve app; ``python -m serving up`` deploys it),
-    built lazily so that Tune can pickle the searcher. ``initialization_budget``, ``sem`` and
-    ``repeats`` configure the Ax fallback; other keyword arguments go to :class:`LLMCoordinatorSearcher`
-    (e.g. ``log_path``, ``temperature``).
-    """
-    if llm is None:
-        from serving.client import LLMClient
-
-        kwargs.setdefault("llm_factory", LLMClient)
-    fallback = AxMOOSearcher(
-        problem, seed=seed, initialization_budget=initialization_budget, sem=sem,
-        repeats=repeats,
-    )
-    return LLMCoordinatorSearcher(
-        problem, llm, fallback=fallback, points_to_evaluate=points_to_evaluate, **kwargs
-    )

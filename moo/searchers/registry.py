@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 SearcherFactory = Callable[..., Any]
 SEARCHERS: dict[str, SearcherFactory] = {}
 #: name → module that registers it on import (optional searchers live outside this file).
-PLUGINS: dict[str, str] = {"llm": "moo.searchers.llm_coordinator"}
+PLUGINS: dict[str, str] = {"llm": "moo.searchers.ray_llm"}
 
 
 def register(name: str) -> Callable[[SearcherFactory], SearcherFactory]:

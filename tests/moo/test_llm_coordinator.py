@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from moo.searchers.llm_coordinator import LLMCoordinatorSearcher
+from moo.searchers.ax_moo import AxMOO
 from moo.searchers.llm_prompt import InvalidProposal, build_messages, parse_proposal
+from moo.searchers.ray_llm import LLMCoordinatorSearcher
 from serving.fakes import FakeScriptedLLM
 from tests.moo.test_searchers import PROBLEM, WARM, toy
 
@@ -78,7 +79,7 @@ def test_llm_failure_falls_back_and_ax_waiting_does_not_respam_the_llm() -> None
 
     llm = FakeScriptedLLM(broken)
     searcher = LLMCoordinatorSearcher(PROBLEM, llm, seed=0)
-    searcher.fallback = type(searcher.fallback)(PROBLEM, seed=0, initialization_budget=1)
+    searcher.core.fallback = AxMOO(PROBLEM, seed=0, initialization_budget=1)
     assert searcher.suggest("t0") is not None
     assert "ConnectionError" in searcher.decisions[-1]["reason"]
     assert searcher.suggest("t1") is None and len(asked) == 2  # Ax needs t0's data first

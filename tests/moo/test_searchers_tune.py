@@ -17,7 +17,7 @@ from moo.searchers import (
     SearchProblem,
     make_optuna_searcher,
 )
-from moo.searchers.llm_coordinator import LLMCoordinatorSearcher
+from moo.searchers.ray_llm import LLMCoordinatorSearcher
 from serving.fakes import FakeScriptedLLM
 
 PROBLEM = SearchProblem(

@@ -50,7 +50,7 @@ DEFAULT_TABLE = Path(__file__).resolve().parent / "data" / "grid.json"
 def make_search_alg(table: ReplayTable, method: str, seed: int, warm: bool) -> Any:
     """The searcher ``python -m compress search`` would use (``search.searcher=method``)."""
     from moo.searchers import make_searcher
-    from moo.searchers.dedup import DedupSearcher
+    from moo.searchers.ray_dedup import DedupSearcher
 
     starts = table.standard if warm else []
     inner = make_searcher(method, table.problem, seed, starts)

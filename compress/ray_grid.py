@@ -30,7 +30,7 @@ from compress.experiment import refresh, trial_events
 from compress.ray_search import Prepared, TrialFn, make_tuner, prepare
 from compress.trial import run_trial
 from moo.searchers.encoding import config_key
-from moo.searchers.json_state import JSONStateSearcher
+from moo.searchers.ray_searcher import JSONStateSearcher
 from serving.config import to_dict
 from serving.runs import write_json_atomic
 

@@ -3,7 +3,7 @@
 The uncompressed baseline is measured first (a Ray task with a trial's resources; its
 accuracy gives every trial's ``accuracy_drop``), then a ``Tuner`` runs the searcher named
 by ``search.searcher`` (:func:`moo.searchers.make_searcher`), warm-started with standard
-configs, behind :class:`~moo.searchers.dedup.DedupSearcher` (a config measured before,
+configs, behind :class:`~moo.searchers.ray_dedup.DedupSearcher` (a config measured before,
 the baseline included, is never measured again unless ``search.repeats`` allows it: the
 searcher is told the measurement and the nearest new config runs instead). A driver-side
 callback appends each finished trial to ``events.jsonl`` and rewrites ``results.csv`` and
@@ -31,7 +31,7 @@ from compress.space import CompressionSpace
 from compress.trial import BASELINE, run_trial, space_for
 from moo.report import front_table
 from moo.searchers import Objective, SearchProblem, make_searcher
-from moo.searchers.dedup import DedupSearcher, config_key
+from moo.searchers.ray_dedup import DedupSearcher, config_key
 from serving.config import to_dict
 from serving.runs import RunDir, append_jsonl
 

@@ -29,9 +29,6 @@ PACKAGES = ("serving", "moo", "promptopt", "ecoflow", "compress", "alignment")
 WIRING = {
     "serving.llm_app": "the `llm` Serve deployment and its builder",
     "serving.embed_app": "the `embed` Serve deployment and its builder",
-    "moo.searchers.optuna_moo": "Tune's OptunaSearch, multi-objective",
-    "moo.searchers.dedup": "Tune Searcher wrapper that never repeats a config",
-    "moo.searchers.json_state": "Tune Searcher save/restore mixin",
 }
 #: Module → what else it must not load (beyond ``ray``).
 EXTRA_FORBIDDEN = {"compress.measure.run": ("ax", "botorch")}

@@ -1,17 +1,20 @@
-"""Multi-objective Ray Tune searchers built from one :class:`SearchProblem`.
+"""Multi-objective searchers built from one :class:`SearchProblem`.
 
 - :class:`AxMOOSearcher`: Ax's ``ax.api.Client`` (qLogNEHVI), up to 4 objectives.
 - :func:`make_optuna_searcher`: Optuna NSGA-II / TPE / GP through Ray's ``OptunaSearch``.
 - :func:`make_random_searcher`: seeded random baseline.
 - :func:`make_searcher`: any of them by name (``search.searcher``); :func:`register` adds one.
-- :mod:`~moo.searchers.exclusion` / :mod:`~moo.searchers.dedup`: no config is run
+- :mod:`~moo.searchers.exclusion` / :mod:`~moo.searchers.ray_dedup`: no config is run
   twice (the nearest new config replaces a repeat); :mod:`~moo.searchers.encoding`: the
   space's unit-cube encoding, Sobol designs and distance; :mod:`~moo.searchers.fused_kernel`:
   BoTorch's fused kernel built once per machine under an flock.
 
-All of them are ``ray.tune.search.Searcher`` objects: pass one as
-``TuneConfig(search_alg=...)``, or call ``suggest`` / ``on_trial_complete`` / ``save`` /
-``restore`` directly.
+The searches themselves have no Ray: :class:`AxMOO` (:mod:`~moo.searchers.ax_moo`, its client
+from :mod:`~moo.searchers.ax_client`) and :class:`~moo.searchers.llm_coordinator.LLMCoordinator`
+answer ``suggest`` / ``observe`` / ``get_state`` / ``set_state``. The ``ray_*`` modules are
+Ray Tune ``Searcher`` objects (thin, over those cores, or over Ray's ``OptunaSearch``): pass
+one as ``TuneConfig(search_alg=...)``, or call ``suggest`` / ``on_trial_complete`` /
+``save`` / ``restore`` directly.
 
 The names below load on first use (PEP 562), so importing the package, or one of its pure
 modules (:mod:`~moo.searchers.problem`, ``encoding``, ``exclusion``, ``registry``), pulls
@@ -29,9 +32,9 @@ _LAZY = {
     "AxMOO": "moo.searchers.ax_moo",
     "AxMOOSearcher": "moo.searchers.ray_ax",
     "ax_client_for": "moo.searchers.ax_client",
-    "MOOptunaSearch": "moo.searchers.optuna_moo",
-    "make_optuna_searcher": "moo.searchers.optuna_moo",
-    "make_random_searcher": "moo.searchers.optuna_moo",
+    "MOOptunaSearch": "moo.searchers.ray_optuna",
+    "make_optuna_searcher": "moo.searchers.ray_optuna",
+    "make_random_searcher": "moo.searchers.ray_optuna",
     "Constraint": "moo.searchers.problem",
     "Objective": "moo.searchers.problem",
     "Param": "moo.searchers.problem",

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from moo.searchers.ax_moo import AxMOO
-from moo.searchers.json_state import CoreSearcher
 from moo.searchers.problem import SearchProblem
+from moo.searchers.ray_searcher import CoreSearcher
 
 
 class AxMOOSearcher(CoreSearcher):

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from moo.searchers.ax_moo import AxMOO
-from moo.searchers.json_state import CoreSearcher
 from moo.searchers.llm_coordinator import LLMCoordinator
 from moo.searchers.problem import SearchProblem
+from moo.searchers.ray_searcher import CoreSearcher
 from moo.searchers.registry import register
 from serving.protocols import LLM
 

@@ -52,7 +52,7 @@ def _optuna(sampler: str) -> SearcherFactory:
         points_to_evaluate: Sequence[Mapping[str, Any]] | None,
         **options: Any,
     ) -> Any:
-        from moo.searchers.optuna_moo import make_optuna_searcher
+        from moo.searchers.ray_optuna import make_optuna_searcher
 
         return make_optuna_searcher(problem, sampler, seed, points_to_evaluate, **options)
 

@@ -20,7 +20,7 @@ from moo.searchers import (
     SearchProblem,
     make_optuna_searcher,
 )
-from moo.searchers.dedup import DedupSearcher, config_key
+from moo.searchers.ray_dedup import DedupSearcher, config_key
 
 # Only two distinct configs when kind == "a" is drawn: {"kind": "a"} (y inactive) is one.
 PROBLEM = SearchProblem(

@@ -10,6 +10,7 @@ finished trial, where Optuna 5's samplers read them.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -84,6 +85,20 @@ class MOOptunaSearch(OptunaSearch):
         return self.suggest(trial_id)
 
 
+class _NSGAIISampler(optuna.samplers.NSGAIISampler):
+    """NSGA-II that pickles: Optuna 5.1's genetic samplers hold a ``threading.Lock``, and
+    Ray's ``OptunaSearch.save`` pickles the sampler with the study."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_thread_lock", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._thread_lock = threading.Lock()
+
+
 def make_sampler(
     name: SamplerName, seed: int | None, **sampler_kwargs: Any
 ) -> optuna.samplers.BaseSampler:
@@ -93,7 +108,7 @@ def make_sampler(
         ValueError: On an unknown name.
     """
     samplers = {
-        "nsga2": optuna.samplers.NSGAIISampler,
+        "nsga2": _NSGAIISampler,
         "tpe": optuna.samplers.TPESampler,
         "gp": optuna.samplers.GPSampler,
         "random": optuna.samplers.RandomSampler,

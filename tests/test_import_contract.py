@@ -1,6 +1,6 @@
 """The import contract: algorithm cores import no Ray; Ray wiring is named as such.
 
-Every module of the five packages is a core unless it is wiring: a module named ``ray_*.py``
+Every module of the packages is a core unless it is wiring: a module named ``ray_*.py``
 or one listed in :data:`WIRING` with the reason. Each core is imported in a fresh process and
 ``ray`` must not be in its ``sys.modules`` afterwards. compress's measuring child
 (``python -m compress.measure.run``, a fresh process per trial so that its peak memory is the

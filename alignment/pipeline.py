@@ -15,7 +15,7 @@ folder ``eval.ifeval_dir`` or ``$IFEVAL_DIR``), scored by lm-eval's checker; the
 are scored for the base model and every stage, so stage minus base is a paired difference.
 
 Stage *k*'s data is made by stage *k-1*'s model (the base model for the first stage), served
-through the ``llm`` app builder (:mod:`alignment.serve`). Every step is skipped when its
+through the ``llm`` app builder (:mod:`alignment.ray_serve`). Every step is skipped when its
 output exists, so rerunning a command resumes it.
 """
 
@@ -87,7 +87,7 @@ class Pipeline:
     def base(self):
         """The shared ``llm`` app's client; it must serve ``config.model``."""
         if self._base is None:
-            from alignment.serve import base_client
+            from alignment.ray_serve import base_client
 
             self._base = base_client()
             served = self._base.model
@@ -101,7 +101,7 @@ class Pipeline:
         """The model stage ``index`` generates with: the base, or the previous stage's."""
         if index == 0:
             return self.base()
-        from alignment.serve import serve_stage_model
+        from alignment.ray_serve import serve_stage_model
 
         previous = self.model_after(index - 1)
         if not previous.is_dir():
@@ -189,8 +189,8 @@ class Pipeline:
             raise RuntimeError(f"stage `{stage}` has no SFT target (no revision and no sample "
                                "passing all its constraints): lower `generate.rules."
                                "constraints_per_instruction` or raise `samples_per_instruction`.")
-        from alignment.serve import stop_stage_apps
-        from alignment.train import fit
+        from alignment.ray_serve import stop_stage_apps
+        from alignment.ray_train import fit
 
         start = self._base_path() if index == 0 else str(self.model_after(index - 1))
         if not (out / "dpo" / "result.json").exists():
@@ -210,7 +210,7 @@ class Pipeline:
     def evaluate(self, index: int) -> dict[str, Any]:
         """IFEval (and stage minus base), judged win rate vs the base when the stage has
         held-out generated instructions, DPO reward metrics: ``eval.json``."""
-        from alignment.serve import serve_stage_model
+        from alignment.ray_serve import serve_stage_model
 
         c, stage, out = self.config, self.config.stages[index], self.stage_dir(index)
         path = out / "eval.json"

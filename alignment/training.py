@@ -1,4 +1,4 @@
-"""SFT and DPO with TRL on one process (no Ray here; :mod:`alignment.train` places it on workers).
+"""SFT and DPO with TRL on one process (no Ray here; :mod:`alignment.ray_train` places it on workers).
 
 - **Data.** SFT rows are prompt-completion pairs (``instruction`` → ``revision``); the loss is
   on the completion only (TRL's ``completion_only_loss``). Instruct models get conversational

@@ -5,7 +5,7 @@
     python benchmarks/compress_replay.py --methods ax,tpe,nsga2,gp,random,llm  # llm: a served model
 
 Each searcher is built exactly as ``python -m compress search`` builds it
-(:func:`compress.searchers.make_searcher` behind :class:`DedupSearcher`, warm-started with the
+(:func:`moo.searchers.make_searcher` behind :class:`DedupSearcher`, warm-started with the
 table's standard configs, the baseline known) and driven by ``ray.tune.Tuner`` one trial at a
 time, like ``benchmarks/moo_hypervolume.py``; the trainable looks the config up in the table
 (:class:`compress.replay.ReplayTable`) instead of compressing and measuring. A proposal the
@@ -40,7 +40,7 @@ from compress.replay import (  # noqa: E402
     hv_fractions,
     spread,
 )
-from compress.searchers.encoding import config_key  # noqa: E402
+from moo.searchers.encoding import config_key  # noqa: E402
 
 logger = logging.getLogger("compress_replay")
 METHODS = ("ax", "tpe", "nsga2", "gp", "random")
@@ -49,8 +49,8 @@ DEFAULT_TABLE = Path(__file__).resolve().parent / "data" / "grid.json"
 
 def make_search_alg(table: ReplayTable, method: str, seed: int, warm: bool) -> Any:
     """The searcher ``python -m compress search`` would use (``search.searcher=method``)."""
-    from compress.searchers import make_searcher
-    from compress.searchers.dedup import DedupSearcher
+    from moo.searchers import make_searcher
+    from moo.searchers.ray_dedup import DedupSearcher
 
     starts = table.standard if warm else []
     inner = make_searcher(method, table.problem, seed, starts)
@@ -182,7 +182,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for name in ("ax", "compress.searchers", "optuna"):
+    for name in ("ax", "moo.searchers", "optuna"):
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message="Very small noise values detected")
     torch.set_num_threads(1)  # Ax and Optuna's GP fit in this (driver) process

@@ -32,7 +32,7 @@ from ecoflow.validate import nearest_distances
 
 def ddp_speedup(n: int, dim: int, width: int, depth: int, epochs: int) -> dict[str, float]:
     """Global training samples/s (last epoch, rank 0's rate × workers) with 1 and 2 workers."""
-    from ecoflow.train import fit
+    from ecoflow.ray_train import fit
     from serving.runs import RunDir
 
     data = torch.randn(n, dim, generator=torch.Generator().manual_seed(0))

@@ -3,7 +3,7 @@
     python benchmarks/moo_hypervolume.py                      # 50 evals, 5 seeds, all methods
     python benchmarks/moo_hypervolume.py --evals 6 --seeds 1  # smoke run
 
-Every method is the Tune searcher adapter from ``compress.searchers`` driven by
+Every method is the Tune searcher adapter from ``moo.searchers`` driven by
 ``ray.tune.Tuner`` with one trial at a time. Reported: the fraction of the problem's maximum
 hypervolume (BoTorch's ``max_hv``, against its ``ref_point``) after 20/30/50 evaluations,
 mean/min/max over seeds. Failed trials count as spent evaluations. The last line is JSON.
@@ -31,8 +31,8 @@ from botorch.test_functions.multi_objective import DTLZ2, BraninCurrin  # noqa: 
 from ray import tune  # noqa: E402
 from ray.tune.search import Searcher  # noqa: E402
 
-from compress.pareto import hypervolume  # noqa: E402
-from compress.searchers import (  # noqa: E402
+from moo.pareto import hypervolume  # noqa: E402
+from moo.searchers import (  # noqa: E402
     AxMOOSearcher,
     Objective,
     Param,

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from alignment.train import fit
+from alignment.ray_train import fit
 from alignment.training import DPOSettings, TrainSettings, dpo_rows
 from serving.models import resolve_model
 

@@ -38,7 +38,7 @@ from serving.config import ConfigError
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["dashboard"]:
-        from compress.dashboard import main as dashboard
+        from moo.dashboard import main as dashboard
 
         dashboard(argv[1:])
         return 0
@@ -69,11 +69,11 @@ def _main(args: argparse.Namespace) -> int:
     if args.copy_to:
         config.grid.copy_to = args.copy_to
     if args.command == "search":
-        from compress.search import run_search
+        from compress.ray_search import run_search
 
         summary = run_search(config)
     elif args.command == "grid":
-        from compress.grid import run_grid
+        from compress.ray_grid import run_grid
 
         summary = run_grid(config)
     else:
@@ -95,7 +95,7 @@ def report(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     setup_logging()
     from compress.experiment import write_results_csv
-    from compress.report import write_pareto_artifacts
+    from moo.report import write_pareto_artifacts
     from serving.runs import results_root
 
     path = Path(args.experiment)

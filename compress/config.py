@@ -117,7 +117,7 @@ class SearchConfig:
     """The Tune search.
 
     Attributes:
-        searcher: A name in :data:`compress.searchers.registry.SEARCHERS` (ax, nsga2, tpe,
+        searcher: A name in :data:`moo.searchers.registry.SEARCHERS` (ax, nsga2, tpe,
             gp, random, and llm where the coordinator is installed).
         searcher_options: Extra keyword arguments for that searcher's factory.
         num_samples: Trials (the baseline measurement is extra).

@@ -2,7 +2,7 @@
 sample over the space's own encoding, topped up until it covers the space. No ``ray`` here.
 
 Order: the standard configs (``search.warm_start``), then the points of one scrambled Sobol
-sequence decoded by :func:`compress.searchers.encoding.decode` (range parameters rounded to
+sequence decoded by :func:`moo.searchers.encoding.decode` (range parameters rounded to
 ``steps``) until ``samples`` new configs are kept, then, if ``cover``, further points of the
 same sequence, each kept only when it covers a target not covered yet. Targets: every value of every choice parameter (``method``, ``bits``,
 ``group_size``, ``double_quant``, ``pruning``), and every quarter of every range
@@ -17,9 +17,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from compress.searchers.encoding import config_key, decode, sobol_points
-from compress.searchers.problem import Param
 from compress.space import CompressionSpace, InvalidConfigError
+from moo.searchers.encoding import config_key, decode, sobol_points
+from moo.searchers.problem import Param
 
 logger = logging.getLogger(__name__)
 

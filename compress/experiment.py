@@ -8,7 +8,7 @@
   ``trial_id`` "baseline"). ``metrics`` holds every measurement plus ``feasible`` (1/0:
   the outcome constraints hold) and ``violated`` (which ones do not).
 - ``results.csv``: one row per trial, every parameter and measurement as a column.
-- ``pareto.json``, ``pareto.html``, ``pareto.png``: :func:`compress.report.write_pareto_artifacts`.
+- ``pareto.json``, ``pareto.html``, ``pareto.png``: :func:`moo.report.write_pareto_artifacts`.
 
 No ``ray`` here.
 """
@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from compress.searchers import Constraint
+from moo.searchers.problem import Constraint
 from serving.runs import read_jsonl
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def refresh(run_path: Path, objectives: Sequence[Mapping[str, Any]]) -> dict[str
     Returns:
         The ``pareto.json`` document.
     """
-    from compress.report import write_pareto_artifacts
+    from moo.report import write_pareto_artifacts
 
     write_results_csv(run_path)
     return write_pareto_artifacts(Path(run_path), [dict(o) for o in objectives])

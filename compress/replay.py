@@ -4,7 +4,7 @@ A table is a ``grid.json`` written by ``python -m compress grid`` (or a syntheti
 the same keys): ``problem`` (:meth:`SearchProblem.to_dict`), ``rows`` (each ``params`` and
 ``metrics``, ``status`` "ok"), optional ``baseline`` and ``standard`` configs. A proposal is
 answered by the row with the same active config, else by the nearest row under the space's
-distance (:func:`compress.searchers.encoding.config_distance`); such answers are counted.
+distance (:func:`moo.searchers.encoding.config_distance`); such answers are counted.
 Hypervolume is measured against the problem's reference point over feasible answered rows
 (the baseline, which every search measures first, included), as a fraction of the table's
 own maximum (every feasible row). No ``ray`` here.
@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from compress.experiment import violated
-from compress.pareto import hypervolume
-from compress.searchers.encoding import config_key, nearest
-from compress.searchers.problem import SearchProblem
+from moo.pareto import hypervolume
+from moo.searchers.encoding import config_key, nearest
+from moo.searchers.problem import SearchProblem
 
 
 @dataclass

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compress.methods import PRUNING_METHODS, QUANT_METHODS, CompressionSpec, available_methods
-from compress.searchers import Constraint, Objective, Param, SearchProblem
-from compress.searchers.encoding import config_distance, decode
+from moo.searchers.encoding import config_distance, decode
+from moo.searchers.problem import Constraint, Objective, Param, SearchProblem
 
 BITS = (2, 3, 4, 8)
 GROUP_SIZES = (32, 64, 128)

@@ -1,6 +1,6 @@
 """One trial: compress the model per a config, save it, measure it, return one flat dict.
 
-Used by Tune trials (:mod:`compress.search`) and by ``python -m compress evaluate``. No
+Used by Tune trials (:mod:`compress.ray_search`) and by ``python -m compress evaluate``. No
 ``ray`` here.
 """
 

@@ -17,9 +17,10 @@ Pure algorithm modules (no ``ray``; collaborators come in through ``serving.prot
 - :mod:`ecoflow.validate`: samples vs held-out embeddings (NN distances, mean/cov gaps).
 - :mod:`ecoflow.history`: BO events as ``events.jsonl`` lines (promptopt's format), warm start.
 
-Ray wiring: :mod:`ecoflow.train` (``TorchTrainer`` + DDP), :mod:`ecoflow.jobs` (embed, train,
-validate, demo), :mod:`ecoflow.optimize` (the BO run against the shared apps with promptopt's
-evaluator and report) and ``python -m ecoflow`` (configs in :mod:`ecoflow.config`).
+Ray wiring: :mod:`ecoflow.ray_train` (``TorchTrainer`` + DDP), :mod:`ecoflow.jobs` (embed, train,
+validate), :mod:`ecoflow.optimize` (the BO run against the shared apps with promptopt's
+evaluator and report), :mod:`ecoflow.demo` (all of them in turn) and ``python -m ecoflow``
+(configs in :mod:`ecoflow.config`).
 :mod:`ecoflow.bench` is one equal-budget run for ``benchmarks/optimizer_gains.py`` without
 Ray: the deployed apps over HTTP, the flow trained in-process (``docs/ecoflow.md``).
 """

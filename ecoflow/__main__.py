@@ -53,10 +53,11 @@ def _main(args: argparse.Namespace) -> int:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
     from ecoflow import jobs
+    from ecoflow.demo import run_demo
     from ecoflow.optimize import run_optimize
 
     run = {"embed": jobs.run_embed, "train": jobs.run_train, "validate": jobs.run_validate,
-           "optimize": run_optimize, "demo": jobs.run_demo}
+           "optimize": run_optimize, "demo": run_demo}
     try:
         summary = run[args.command](config)
     except (FileNotFoundError, ValueError) as exc:  # bad input: say what to fix, no traceback

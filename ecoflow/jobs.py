@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import replace
 from typing import Any
 
@@ -99,7 +98,7 @@ def load_model(run: RunDir) -> FlowMatchingModel:
 
 def run_train(config: EcoflowConfig) -> dict[str, Any]:
     """Train the flow on the run's corpus with Ray Train (resumes a killed run)."""
-    from ecoflow.train import fit
+    from ecoflow.ray_train import fit
 
     run = RunDir("ecoflow", config.name)
     run.save_config(config)
@@ -118,29 +117,3 @@ def run_validate(config: EcoflowConfig) -> dict[str, Any]:
               "reference_train_vs_val": compare(train_x, val_x).to_dict()}
     run.write_json("validation.json", report)
     return report
-
-
-STAGES = (("embed", "corpus.pt"), ("train", "model.pt"), ("validate", "validation.json"))
-
-
-def run_demo(config: EcoflowConfig) -> dict[str, Any]:
-    """The whole chain: each of embed → train → validate that has not written its output yet,
-    then ``optimize`` (which resumes, so the same command continues a killed demo)."""
-    from ecoflow.optimize import run_optimize
-
-    run = RunDir("ecoflow", config.name)
-    run.save_config(config)
-    stages = {"embed": run_embed, "train": run_train, "validate": run_validate}
-    out: dict[str, Any] = {"stages_s": {}}
-    for stage, output in STAGES:
-        if (run.path / output).is_file():
-            log.info("demo: %s already done (%s exists); skipping it", stage, output)
-            continue
-        t0 = time.perf_counter()
-        out[stage] = stages[stage](config)
-        out["stages_s"][stage] = round(time.perf_counter() - t0, 1)
-    t0 = time.perf_counter()
-    out["optimize"] = run_optimize(config)
-    out["stages_s"]["optimize"] = round(time.perf_counter() - t0, 1)
-    run.write_json("demo.json", out)
-    return out

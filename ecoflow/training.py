@@ -1,4 +1,4 @@
-"""The flow model's training loop, pure torch (Ray Train wiring lives in :mod:`ecoflow.train`).
+"""The flow model's training loop, pure torch (Ray Train wiring lives in :mod:`ecoflow.ray_train`).
 
 Every function here works the same on one process and on each rank of a DDP group; the only
 distributed call is :func:`gather_digests`, which is a no-op without ``torch.distributed``.
@@ -187,7 +187,7 @@ def gather_digests(model: nn.Module) -> list[str]:
 def fit_local(vectors: Tensor, config: TrainConfig,
               max_steps: int | None = None) -> tuple[FlowMatchingModel, dict[str, Any]]:
     """Train the flow in this process: the split, shuffles, noise and loss of a one-worker
-    Ray Train run (:mod:`ecoflow.train`), without Ray, checkpoints or DDP.
+    Ray Train run (:mod:`ecoflow.ray_train`), without Ray, checkpoints or DDP.
 
     The caller sizes torch's threads (one on a shared machine). The last epoch's model is
     returned: on a corpus of a few hundred texts the held-out loss is too noisy to pick by.

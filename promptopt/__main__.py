@@ -99,7 +99,7 @@ def _run(command: str, config) -> dict:
         from promptopt.jobs import run_evaluate
 
         return run_evaluate(config)
-    from promptopt.tune import run_tune
+    from promptopt.ray_tune import run_tune
 
     return run_tune(config)
 

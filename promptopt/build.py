@@ -114,7 +114,7 @@ def evaluator(
                        **params)
     mapper = None
     if fan_out:
-        from promptopt.remote import RayFanOut, ScorerSpec
+        from promptopt.ray_tasks import RayFanOut, ScorerSpec
 
         spec = ScorerSpec(llm.endpoint.config, llm.base_url, llm.model, fmt, scorer.params,
                           the_task.judge)

@@ -216,8 +216,8 @@ class TuneConfig:
         methods: optimizers the sweep chooses from.
         num_samples: trials.
         max_concurrent: trials at once (all call the one Serve app).
-        sampler: ``ax`` (:class:`compress.searchers.AxMOOSearcher`, qLogNEHVI) or an Optuna
-            sampler of :func:`compress.searchers.make_optuna_searcher`.
+        sampler: ``ax`` (:class:`moo.searchers.AxMOOSearcher`, qLogNEHVI) or an Optuna
+            sampler of :func:`moo.searchers.make_optuna_searcher`.
         val_size: validation sample (train split, disjoint from the scoring set) that gives
             each trial's accuracy; the test split stays held out.
         trial_cpus: logical CPUs per trial (an HTTP client; the replica does the work).

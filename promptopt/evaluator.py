@@ -3,7 +3,7 @@
 Small sets go through :class:`~promptopt.scoring.LLMScorer` (one concurrent ``chat_many``,
 the shared evaluation table in front). A set with more missing evaluations than
 ``fan_out_above`` is cut into chunks handed to an injected :data:`ChunkMapper` (the Ray one
-lives in :mod:`promptopt.remote`: one Ray task per chunk, all calling the one Serve app); its
+lives in :mod:`promptopt.ray_tasks`: one Ray task per chunk, all calling the one Serve app); its
 results are written into the same table. No ``ray`` here.
 """
 

@@ -1,4 +1,4 @@
-"""A run's figure: best-so-far accuracy against LLM calls (sweeps use compress's Pareto report).
+"""A run's figure: best-so-far accuracy against LLM calls (sweeps use moo's Pareto report).
 
 HTML comes from plotly (self-contained, opens offline). PNG comes from matplotlib: plotly's
 PNG export (kaleido 1.x) needs a Chrome binary, which an offline machine does not have

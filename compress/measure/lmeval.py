@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from promptopt.tasks.gsm8k import read_jsonl
+from serving.gsm8k import read_problems
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def match_examples(test_path: Path, seed: int = 0, n_choices: int = 4) -> list[d
     Raises:
         ValueError: If the split has fewer than ``n_choices`` problems.
     """
-    examples = read_jsonl(test_path, "test")
+    examples = read_problems(test_path)
     if len(examples) < n_choices:
         raise ValueError(
             f"{test_path} has {len(examples)} problems; the match task needs at least {n_choices}."

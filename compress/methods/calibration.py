@@ -6,17 +6,17 @@ import random
 from pathlib import Path
 from typing import Any
 
-from promptopt.tasks.gsm8k import read_jsonl
+from serving.gsm8k import read_problems
 
 
 def calibration_texts(gsm8k_dir: str | Path, n: int, seed: int = 0) -> list[str]:
     """``n`` train problems with their solutions, drawn with ``seed`` (never the test split).
 
     Raises:
-        FileNotFoundError / ValueError: As :func:`promptopt.tasks.gsm8k.read_jsonl` (missing or
+        FileNotFoundError / ValueError: As :func:`serving.gsm8k.read_problems` (missing or
             malformed ``train.jsonl``); ValueError if the split is empty.
     """
-    examples = read_jsonl(Path(gsm8k_dir) / "train.jsonl", "train")
+    examples = read_problems(Path(gsm8k_dir) / "train.jsonl")
     if not examples:
         raise ValueError(f"{gsm8k_dir}/train.jsonl has no problems to calibrate on.")
     picks = random.Random(seed).sample(examples, min(n, len(examples)))

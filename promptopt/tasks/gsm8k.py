@@ -9,61 +9,26 @@ Hugging Face hub through ``datasets``. Prompt formats follow OPRO's ``gen_prompt
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from promptopt.tasks.base import Example, Task
 from promptopt.tasks.formats import PromptFormat
 from promptopt.tasks.judges import NumberJudge
+from serving.gsm8k import FIX, parse_gold, read_problems
 
 SPLITS: tuple[str, ...] = ("train", "test")
-_FIX = "set GSM8K_DIR (or pass `data_dir`) to a folder holding train.jsonl and test.jsonl"
-
-
-def parse_gold(answer_text: str) -> str:
-    """Returns the final answer after the last ``####`` with thousands separators removed.
-
-    Raises:
-        ValueError: when there is no ``####`` or what follows it is not a number.
-    """
-    if "####" not in answer_text:
-        raise ValueError("the answer has no `#### N` final-answer line")
-    gold = answer_text.rsplit("####", 1)[1].strip().replace(",", "")
-    try:
-        float(gold)
-    except ValueError:
-        raise ValueError(f"the final answer after `####` is not a number: {gold!r}") from None
-    return gold
 
 
 def read_jsonl(path: Path, split: str) -> list[Example]:
-    """Reads GSM8K examples from one JSONL file (one ``{"question", "answer"}`` per line).
+    """Reads GSM8K examples from one JSONL file (:func:`serving.gsm8k.read_problems`), ids
+    ``"<split>-<index>"``.
 
     Raises:
         FileNotFoundError: the file does not exist (the message names the fix).
         ValueError: the file is empty, or a line is malformed (the message names the line).
     """
-    if not path.is_file():
-        raise FileNotFoundError(f"GSM8K split file {path} does not exist: {_FIX}.")
-    examples: list[Example] = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                question, answer = row["question"], row["answer"]
-                gold = parse_gold(answer)
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-                raise ValueError(
-                    f"{path}:{lineno}: malformed GSM8K line ({type(exc).__name__}: {exc}); "
-                    'each line must be a JSON object {"question": ..., "answer": "... #### N"}.'
-                ) from exc
-            examples.append(Example(f"{split}-{len(examples)}", question, answer, gold))
-    if not examples:
-        raise ValueError(f"GSM8K split file {path} is empty: {_FIX}.")
-    return examples
+    return [Example(f"{split}-{i}", *p) for i, p in enumerate(read_problems(path))]
 
 
 def _hub_offline() -> bool:
@@ -77,7 +42,7 @@ def _load_from_hub(split: str) -> list[Example]:
     try:
         rows = datasets.load_dataset("openai/gsm8k", "main", split=split)
     except (OSError, ConnectionError, ValueError) as exc:
-        raise RuntimeError(f"could not load openai/gsm8k from the hub ({exc}): {_FIX}.") from exc
+        raise RuntimeError(f"could not load openai/gsm8k from the hub ({exc}): {FIX}.") from exc
     return [
         Example(f"{split}-{i}", row["question"], row["answer"], parse_gold(row["answer"]))
         for i, row in enumerate(rows)
@@ -105,10 +70,10 @@ def load_gsm8k(
     if folder:
         path = Path(folder)
         if not path.is_dir():
-            raise FileNotFoundError(f"GSM8K folder {path} does not exist: {_FIX}.")
+            raise FileNotFoundError(f"GSM8K folder {path} does not exist: {FIX}.")
         return read_jsonl(path / f"{split}.jsonl", split)
     if _hub_offline():
-        raise FileNotFoundError(f"no GSM8K folder given and the hub is offline: {_FIX}.")
+        raise FileNotFoundError(f"no GSM8K folder given and the hub is offline: {FIX}.")
     return _load_from_hub(split)
 
 

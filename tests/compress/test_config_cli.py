@@ -10,9 +10,9 @@ import pytest
 from compress.__main__ import main
 from compress.config import PRESET_DIR, load
 from compress.experiment import parse_constraint, violated, write_results_csv
-from compress.search import plan_resources
-from compress.searchers import SEARCHERS, Objective, make_searcher
+from compress.ray_search import plan_resources
 from compress.space import build_space
+from moo.searchers import SEARCHERS, Objective, make_searcher
 from serving.config import ConfigError
 from tests.conftest import GSM8K_DIR
 

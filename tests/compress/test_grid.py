@@ -14,8 +14,8 @@ import pytest
 from compress.__main__ import main
 from compress.config import load
 from compress.design import all_targets, grid_design, targets_of
-from compress.grid import DesignSearcher, grid_document, remaining, write_grid_files
-from compress.search import search_problem
+from compress.ray_grid import DesignSearcher, grid_document, remaining, write_grid_files
+from compress.ray_search import search_problem
 from compress.space import build_space
 from tests.conftest import GSM8K_DIR
 
@@ -106,7 +106,7 @@ def test_cli_grid_copy_to(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
         seen["cfg"] = cfg
         return {"name": cfg.name, "copy_to": cfg.grid.copy_to}
 
-    monkeypatch.setattr("compress.grid.run_grid", fake_run_grid)
+    monkeypatch.setattr("compress.ray_grid.run_grid", fake_run_grid)
     assert main(["grid", "--preset", "grid", "--copy-to", str(tmp_path), "grid.samples=41",
                  f"eval.gsm8k_dir={GSM8K_DIR}"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

@@ -12,7 +12,7 @@ import pytest
 from benchmarks import compress_replay
 from compress.config import load
 from compress.experiment import trial_events
-from compress.grid import run_grid
+from compress.ray_grid import run_grid
 from tests.compress.test_search_resume import FakeCompressTrial
 from tests.conftest import GSM8K_DIR
 

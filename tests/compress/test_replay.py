@@ -9,7 +9,7 @@ import pytest
 
 from benchmarks import compress_replay
 from compress.replay import ReplayTable, at_budget, distinct_counts, hv_fractions
-from tests.compress.synthetic import replay_table, write_replay_table
+from tests.moo.synthetic import replay_table, write_replay_table
 
 
 def test_lookup_is_exact_or_the_nearest_row() -> None:

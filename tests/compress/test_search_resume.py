@@ -19,7 +19,7 @@ from ray import cloudpickle, tune
 
 from compress.config import load
 from compress.experiment import trial_events
-from compress.search import run_search
+from compress.ray_search import run_search
 from tests.conftest import GSM8K_DIR
 
 

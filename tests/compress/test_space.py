@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from compress.methods import CompressionSpec, availability, unavailable_reason
-from compress.searchers import Objective, make_optuna_searcher
 from compress.space import InvalidConfigError, build_space
+from moo.searchers import Objective, make_optuna_searcher
 
 SPACE = build_space(cuda=False)
 

@@ -60,7 +60,7 @@ def test_cli_rejects_a_bad_config_before_any_work(tmp_path: Path, monkeypatch, c
 
 
 def test_tune_ranges_and_the_editor_endpoint_come_from_the_config() -> None:
-    from promptopt.tune import search_problem
+    from promptopt.ray_tune import search_problem
 
     config = load("tune", preset="demo", overrides=[
         "tune.protegi_beam_width=[2, 5]", "tune.opro_num_buckets=[5, 20, 50]",

@@ -94,7 +94,7 @@ def test_a_chunk_out_of_budget_keeps_the_others_then_raises() -> None:
 
 
 def test_remaining_calls_are_shared_out_without_overspending() -> None:
-    from promptopt.remote import shares
+    from promptopt.ray_tasks import shares
 
     assert shares(None, 3) == [None, None, None]
     assert shares(7, 3) == [3, 2, 2] and sum(shares(7, 3)) == 7

@@ -47,7 +47,7 @@ def test_figures_are_written(tmp_path: Path) -> None:
 
 
 def test_tune_space_is_conditional_on_the_method() -> None:
-    from promptopt.tune import search_problem, trial_config
+    from promptopt.ray_tune import search_problem, trial_config
 
     config = load("tune", preset="demo")
     problem = search_problem(config.tune)

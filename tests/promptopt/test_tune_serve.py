@@ -20,7 +20,7 @@ def _trial_events(folder: Path) -> dict[str, int]:
 @pytest.mark.slow
 def test_tune_sweep_writes_a_front_and_restores(serving_stack, tmp_path, monkeypatch):
     from promptopt.config import load
-    from promptopt.tune import run_tune
+    from promptopt.ray_tune import run_tune
 
     monkeypatch.setenv("RAYOPT_RESULTS_DIR", str(tmp_path / "results"))
     overrides = [
@@ -34,7 +34,7 @@ def test_tune_sweep_writes_a_front_and_restores(serving_stack, tmp_path, monkeyp
     first = run_tune(load("tune", preset="demo", overrides=overrides))
     assert first["trials"] == 2 and first["errors"] == 0
     folder = tmp_path / "results" / "promptopt" / "tune-e2e"
-    pareto = json.loads((folder / "pareto.json").read_text())  # compress.report's format
+    pareto = json.loads((folder / "pareto.json").read_text())  # moo.report's format
     assert pareto["objectives"] == {"accuracy": "max", "llm_tokens": "min"}
     assert pareto["n_trials"] == 2 and pareto["hypervolume"] is not None
     for t in pareto["trials"]:

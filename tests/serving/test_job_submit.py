@@ -68,7 +68,14 @@ def test_job_submit_runs_a_rayopt_command(tmp_path):
             time.sleep(2)
         assert submitted.returncode == 0, submitted.stdout[-4000:] + submitted.stderr[-4000:]
         assert "succeeded" in submitted.stdout.lower()
-        assert "5" in submitted.stdout  # the model's answer, printed by the job
+        # The job ran `serving chat` to the end: its summary line (stderr, in the job's log)
+        # names the served model and accounts for exactly one completion, fresh or cached.
+        reports = [json.loads(line[line.index('{"model"'):])
+                   for line in submitted.stdout.splitlines() if '{"model"' in line]
+        assert len(reports) == 1, submitted.stdout[-4000:]
+        report = reports[0]
+        assert report["model"] and report["calls"] + report["cache_hits"] == 1, report
+        assert report["cached"] == (report["cache_hits"] == 1), report
     finally:
         os.killpg(head.pid, signal.SIGTERM)
         try:

@@ -7,6 +7,7 @@ nearest-text decoder) serves the whole module (see ``tests/conftest.py``).
 import concurrent.futures as cf
 import os
 import signal
+import threading
 import time
 
 import httpx
@@ -153,10 +154,17 @@ def test_killed_replica_is_restarted(ray_session, http):
                 if a["ActorClassName"] == "ServeReplica:llm:LLMServer" and a["State"] == "ALIVE"}
 
     (pid,) = replica_pids()
+    sending = threading.Semaphore(0)  # released by each request as it goes out
+
+    def chat() -> httpx.Response:
+        sending.release()
+        return http.post("/v1/chat/completions",
+                         json={"model": MODEL, "messages": HELLO, "max_tokens": 16})
+
     with cf.ThreadPoolExecutor(4) as pool:  # requests in flight while the replica dies
-        inflight = [pool.submit(http.post, "/v1/chat/completions",
-                                json={"model": MODEL, "messages": HELLO, "max_tokens": 16}) for _ in range(4)]
-        time.sleep(0.5)
+        inflight = [pool.submit(chat) for _ in range(4)]
+        for _ in inflight:
+            assert sending.acquire(timeout=30), "a request thread never started"
         os.kill(pid, signal.SIGKILL)
         [f.exception() or f.result() for f in inflight]
     deadline = time.time() + 240

@@ -97,10 +97,17 @@ def head_auth_env() -> dict[str, str]:
     user only: Ray 2.60's ``ray get-auth-token --generate`` leaves it world-readable (0644), and
     the token is the cluster's only lock (its GCS listens on every interface). A token file
     others can read is narrowed to 0600. Sets ``RAY_AUTH_MODE=token`` in this process too, so
-    it can join the head it starts.
+    it can join the head it starts. ``RAYOPT_API_KEY`` is left out of the returned environment.
     """
-    if "RAY_AUTH_MODE" in os.environ:
-        return dict(os.environ)
+    if "RAY_AUTH_MODE" not in os.environ:
+        _ensure_private_token()
+        os.environ["RAY_AUTH_MODE"] = "token"
+    # Ray's processes inherit this environment: the serving key stays out of it (replicas get
+    # only its digest, see `serving.api_key`).
+    return {k: v for k, v in os.environ.items() if k != "RAYOPT_API_KEY"}
+
+
+def _ensure_private_token() -> None:
     path = token_path()
     if not token_available():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -111,8 +118,6 @@ def head_auth_env() -> dict[str, str]:
     elif path.is_file() and path.stat().st_mode & 0o077:
         path.chmod(0o600)
         log.info("narrowed %s to mode 0600 (it was readable by other users)", path)
-    os.environ["RAY_AUTH_MODE"] = "token"
-    return dict(os.environ)
 
 
 def ray_executable() -> str:

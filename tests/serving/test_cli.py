@@ -155,8 +155,10 @@ def test_the_head_up_starts_gets_token_auth(monkeypatch, tmp_path):
     monkeypatch.setenv("RAY_AUTH_TOKEN_PATH", str(token))
     monkeypatch.delenv("RAY_AUTH_TOKEN", raising=False)
     monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+    monkeypatch.setenv("RAYOPT_API_KEY", "k3y")
     env = head_auth_env()
     assert env["RAY_AUTH_MODE"] == "token" == os.environ["RAY_AUTH_MODE"]
+    assert "RAYOPT_API_KEY" not in env  # Ray's processes never inherit the serving key
     assert token.stat().st_mode & 0o777 == 0o600 and len(token.read_text()) == 64
     first = token.read_text()
     monkeypatch.delenv("RAY_AUTH_MODE")

@@ -8,6 +8,7 @@ started only on a free port (:mod:`serving.ports`).
 from __future__ import annotations
 
 import logging
+import os
 
 from serving.api_key import USER_CONFIG_FIELD, KeyDigest, deployer_key, key_matches
 from serving.cluster import connect
@@ -123,6 +124,11 @@ def start_http(config: ServingConfig) -> str:
             cluster's proxy, or anything) listens on the port: a proxy started there would
             share it.
     """
+    if not os.environ.get("RAY_ADDRESS"):
+        import ray  # no auth mode to set first: this process joins nothing
+
+        if not ray.is_initialized():  # a private Ray is about to start: refuse before it does
+            check_port_free(config.host, config.port)
     connect()
     from ray import serve
 

@@ -40,6 +40,7 @@ def test_no_proxy_starts_on_a_taken_port(monkeypatch, taken):
     """`start_http` on a cluster without Serve (a private Ray, a fresh head) refuses before
     `serve.start`; on one whose Serve already runs, the proxy is its own and it goes on."""
     started = []
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:1")  # joining a cluster (whose Serve may run)
     monkeypatch.setattr(deploy, "connect", lambda: None)
     monkeypatch.setattr(deploy, "serve_running", lambda: False)
     import ray.serve
@@ -52,6 +53,16 @@ def test_no_proxy_starts_on_a_taken_port(monkeypatch, taken):
     monkeypatch.setattr(deploy, "_live_base_url", lambda config: config.base_url)
     assert deploy.start_http(ServingConfig(port=taken)) == f"http://127.0.0.1:{taken}"
     assert started == [{"http_options": {"host": "127.0.0.1", "port": taken}}]
+
+
+def test_a_private_ray_is_not_started_for_a_taken_port(monkeypatch, taken):
+    import ray
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(deploy, "connect", lambda: pytest.fail("no private Ray for a taken port"))
+    with pytest.raises(PortInUse):
+        deploy.start_http(ServingConfig(port=taken))
 
 
 def test_down_stops_an_idle_proxy_and_says_when_it_stays(monkeypatch):

@@ -53,7 +53,9 @@ def _start_local_head(config: ServingConfig) -> None:
     if not head_reachable(f"127.0.0.1:{port}"):
         check_port_free(config.host, config.port)
     started = subprocess.run([ray_executable(), "start", "--head", f"--port={port}", f"--num-cpus={local_num_cpus()}",
-                              "--dashboard-host=127.0.0.1", "--disable-usage-stats"],
+                              "--dashboard-host=127.0.0.1",
+                              f"--dashboard-port={os.environ.get('RAYOPT_RAY_DASHBOARD_PORT', '8265')}",
+                              "--disable-usage-stats"],
                              capture_output=True, text=True, env=head_auth_env())
     if started.returncode != 0 and "already" not in (started.stdout + started.stderr).lower():
         raise SystemExit(f"`ray start --head` failed:\n{started.stdout}{started.stderr}")

@@ -87,6 +87,7 @@ def ensure_running(config: ServingConfig | None = None, rekey: bool = False) -> 
         PortInUse: Serve is not running on this cluster, and its proxy's port is taken.
     """
     config = config or ServingConfig()
+    _check_port_before_private_ray(config)
     connect()  # before importing Ray's modules: joining may set the auth mode Ray reads on import
     from ray import serve
 
@@ -124,11 +125,7 @@ def start_http(config: ServingConfig) -> str:
             cluster's proxy, or anything) listens on the port: a proxy started there would
             share it.
     """
-    if not os.environ.get("RAY_ADDRESS"):
-        import ray  # no auth mode to set first: this process joins nothing
-
-        if not ray.is_initialized():  # a private Ray is about to start: refuse before it does
-            check_port_free(config.host, config.port)
+    _check_port_before_private_ray(config)
     connect()
     from ray import serve
 
@@ -136,6 +133,17 @@ def start_http(config: ServingConfig) -> str:
         check_port_free(config.host, config.port)
     serve.start(http_options={"host": config.host, "port": config.port})
     return _live_base_url(config)
+
+
+def _check_port_before_private_ray(config: ServingConfig) -> None:
+    """Without ``RAY_ADDRESS``, :func:`connect` starts a private Ray, whose Serve cannot own
+    the port yet: refuse a taken port before spending seconds starting it."""
+    if os.environ.get("RAY_ADDRESS"):
+        return
+    import ray  # no auth mode to set first: this process joins nothing
+
+    if not ray.is_initialized():
+        check_port_free(config.host, config.port)
 
 
 def serve_running() -> bool:

@@ -167,3 +167,19 @@ def test_the_head_up_starts_gets_token_auth(monkeypatch, tmp_path):
     assert token.stat().st_mode & 0o777 == 0o600 and token.read_text() == first  # narrowed, kept
     monkeypatch.setenv("RAY_AUTH_MODE", "disabled")  # an explicit opt-out is respected
     assert head_auth_env()["RAY_AUTH_MODE"] == "disabled"
+
+
+@pytest.mark.usefixtures("nothing_running")
+def test_chat_deploy_on_a_taken_port_refuses_before_starting_a_private_ray(capsys, monkeypatch):
+    import ray
+
+    from serving import deploy
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)  # as in a fresh process
+    monkeypatch.setattr(deploy, "connect", lambda: pytest.fail("no private Ray for a taken port"))
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        monkeypatch.setenv("RAYOPT_HTTP_PORT", str(server.getsockname()[1]))
+        assert main(["chat", "--deploy", "hi"]) == 2
+    assert "is already taken by pid" in capsys.readouterr().err

@@ -63,6 +63,8 @@ def test_a_private_ray_is_not_started_for_a_taken_port(monkeypatch, taken):
     monkeypatch.setattr(deploy, "connect", lambda: pytest.fail("no private Ray for a taken port"))
     with pytest.raises(PortInUse):
         deploy.start_http(ServingConfig(port=taken))
+    with pytest.raises(PortInUse):  # `chat --deploy`, the optimizers' jobs
+        deploy.ensure_running(ServingConfig(port=taken))
 
 
 def test_down_stops_an_idle_proxy_and_says_when_it_stays(monkeypatch):

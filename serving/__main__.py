@@ -8,7 +8,8 @@
 - ``chat "text"``: one chat through the client (``--deploy`` deploys the app first).
 - ``demo``: the main job: deploy on the embedded models, call them through the client.
 
-Exit codes (:mod:`serving.cli`): 0 done; 2 bad config or a request the app rejects; 3 the
+Exit codes (:mod:`serving.cli`): 0 done; 2 bad config (also: the HTTP port is taken, or a
+running app does not enforce this ``RAYOPT_API_KEY``) or a request the app rejects; 3 the
 endpoint or Ray head is down (``status`` when nothing runs); 4 a model or file is missing;
 1 anything unexpected (with its traceback). Expected failures print one line on stderr;
 ``--debug`` adds the traceback.

@@ -2,11 +2,14 @@
 
 - ``up [--config F] [key=value ...]``: deploy the ``llm`` and ``embed`` apps on the cluster at
   ``RAY_ADDRESS``, or on a local Ray head started for them (it outlives the command).
-- ``status``: the apps and what they serve.  ``down [--stop-ray]``: delete the apps.
+- ``status``: the apps and what they serve.  ``down [--stop-ray]``: delete the apps, stop
+  Serve's HTTP proxy when no other app is left (else say it stays), and with ``--stop-ray``
+  stop the head.
 - ``chat "text"``: one chat through the client (``--deploy`` deploys the app first).
 - ``demo``: the main job: deploy on the embedded models, call them through the client.
 
-Exit codes (:mod:`serving.cli`): 0 done; 2 bad config or a request the app rejects; 3 the
+Exit codes (:mod:`serving.cli`): 0 done; 2 bad config (also: the HTTP port is taken, or a
+running app does not enforce this ``RAYOPT_API_KEY``) or a request the app rejects; 3 the
 endpoint or Ray head is down (``status`` when nothing runs); 4 a model or file is missing;
 1 anything unexpected (with its traceback). Expected failures print one line on stderr;
 ``--debug`` adds the traceback.
@@ -35,15 +38,26 @@ def _config(args: argparse.Namespace) -> ServingConfig:
     return load_config(ServingConfig, args.config, args.overrides)
 
 
-def _start_local_head() -> None:
-    """Without ``RAY_ADDRESS``: a persistent local head, so ``up``'s apps outlive the command."""
-    from serving.cluster import local_num_cpus, ray_executable
+def _start_local_head(config: ServingConfig) -> None:
+    """Without ``RAY_ADDRESS``: a persistent local head, so ``up``'s apps outlive the command.
+
+    It runs with Ray's token auth (:func:`~serving.cluster.head_auth_env`) and its dashboard
+    on 127.0.0.1. A new head has no Serve yet, so the HTTP port is checked before it starts:
+    a refusal leaves no head behind.
+    """
+    from serving.cluster import head_auth_env, head_reachable, local_num_cpus, ray_executable
+    from serving.ports import check_port_free
 
     if os.environ.get("RAY_ADDRESS"):
         return
     port = os.environ.get("RAYOPT_RAY_PORT", "6379")
+    if not head_reachable(f"127.0.0.1:{port}"):
+        check_port_free(config.host, config.port)
     started = subprocess.run([ray_executable(), "start", "--head", f"--port={port}", f"--num-cpus={local_num_cpus()}",
-                              "--disable-usage-stats"], capture_output=True, text=True)
+                              "--dashboard-host=127.0.0.1",
+                              f"--dashboard-port={os.environ.get('RAYOPT_RAY_DASHBOARD_PORT', '8265')}",
+                              "--disable-usage-stats"],
+                             capture_output=True, text=True, env=head_auth_env())
     if started.returncode != 0 and "already" not in (started.stdout + started.stderr).lower():
         raise SystemExit(f"`ray start --head` failed:\n{started.stdout}{started.stderr}")
     os.environ["RAY_ADDRESS"] = f"127.0.0.1:{port}"
@@ -55,10 +69,21 @@ def cmd_up(args: argparse.Namespace) -> int:
     from serving.deploy import EMBED_PREFIX, ensure_running
 
     config = _config(args)
-    _start_local_head()
-    base = ensure_running(config)
+    _start_local_head(config)
+    base = ensure_running(config, rekey=True)  # `up` applies this RAYOPT_API_KEY to running apps
     print(json.dumps({"llm": f"{base}/v1", "embed": f"{base}{EMBED_PREFIX}/v1", "model": config.llm.name}))
     return 0
+
+
+def _head_address() -> str:
+    """The head ``status`` / ``down`` look at: ``RAY_ADDRESS`` (``auto``: the address the last
+    ``ray start`` recorded, if any), else ``127.0.0.1:$RAYOPT_RAY_PORT`` (6379)."""
+    address = os.environ.get("RAY_ADDRESS", "127.0.0.1:" + os.environ.get("RAYOPT_RAY_PORT", "6379"))
+    if address == "auto":
+        from ray._private.utils import read_ray_address  # what `ray.init("auto")` reads first
+
+        address = read_ray_address() or address
+    return address
 
 
 def _join_running() -> str | None:
@@ -68,7 +93,7 @@ def _join_running() -> str | None:
     """
     from serving.cluster import head_reachable, join
 
-    address = os.environ.get("RAY_ADDRESS", "127.0.0.1:" + os.environ.get("RAYOPT_RAY_PORT", "6379"))
+    address = _head_address()
     if head_reachable(address) is False:
         return None
     try:
@@ -87,15 +112,23 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
+    """Delete rayopt's apps; stop Serve's proxy if no app is left (else say it stays); the
+    head stays unless ``--stop-ray``."""
     from serving.cluster import ray_executable
-    from serving.deploy import shutdown
+    from serving.deploy import shutdown, stop_idle_proxy
 
-    if _join_running() is None:
-        print(json.dumps({"ray": "not running", "deleted": []}))
+    address = _join_running()
+    if address is None:
+        print(json.dumps({"ray": "not running", "deleted": [], "proxy": "not running"}))
         return 0
-    print(json.dumps({"deleted": shutdown()}))
+    deleted = shutdown()
+    proxy = stop_idle_proxy()
     if args.stop_ray:
         subprocess.run([ray_executable(), "stop"], check=False)  # every Ray process on this machine
+        head = "stopped (`ray stop`: every Ray process on this machine)"
+    else:
+        head = f"stays at {address} (`python -m serving down --stop-ray` stops it)"
+    print(json.dumps({"deleted": deleted, "proxy": proxy, "ray": head}))
     return 0
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import shutil
 import socket
 import sys
@@ -69,14 +70,54 @@ def join(address: str, **init_kwargs) -> None:
     ray.init(address=address, **init_kwargs)
 
 
+def token_path() -> Path:
+    """This user's Ray auth token file (``$RAY_AUTH_TOKEN_PATH``, else ``~/.ray/auth_token``)."""
+    return Path(os.environ.get("RAY_AUTH_TOKEN_PATH", Path.home() / ".ray" / "auth_token"))
+
+
+def token_available() -> bool:
+    """Whether this user has a Ray auth token (``$RAY_AUTH_TOKEN``, or the token file)."""
+    return token_path().is_file() or bool(os.environ.get("RAY_AUTH_TOKEN"))
+
+
 def prefer_token_auth() -> None:
     """Send this machine's Ray token when joining (``RAY_AUTH_MODE=token`` if a token exists).
 
     Ray reads the mode when it is first imported, so entry points call this before that.
     """
-    token = Path(os.environ.get("RAY_AUTH_TOKEN_PATH", Path.home() / ".ray" / "auth_token"))
-    if "RAY_AUTH_MODE" not in os.environ and (token.is_file() or os.environ.get("RAY_AUTH_TOKEN")):
+    if "RAY_AUTH_MODE" not in os.environ and token_available():
         os.environ["RAY_AUTH_MODE"] = "token"
+
+
+def head_auth_env() -> dict[str, str]:
+    """The environment for ``ray start --head``: Ray's token auth on, unless ``RAY_AUTH_MODE``
+    says otherwise (``disabled`` opts out).
+
+    Without a token, writes one as Ray would (``secrets.token_hex(32)``) but readable by this
+    user only: Ray 2.60's ``ray get-auth-token --generate`` leaves it world-readable (0644), and
+    the token is the cluster's only lock (its GCS listens on every interface). A token file
+    others can read is narrowed to 0600. Sets ``RAY_AUTH_MODE=token`` in this process too, so
+    it can join the head it starts. ``RAYOPT_API_KEY`` is left out of the returned environment.
+    """
+    if "RAY_AUTH_MODE" not in os.environ:
+        _ensure_private_token()
+        os.environ["RAY_AUTH_MODE"] = "token"
+    # Ray's processes inherit this environment: the serving key stays out of it (replicas get
+    # only its digest, see `serving.api_key`).
+    return {k: v for k, v in os.environ.items() if k != "RAYOPT_API_KEY"}
+
+
+def _ensure_private_token() -> None:
+    path = token_path()
+    if not token_available():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+        log.info("wrote a Ray auth token to %s (mode 0600)", path)
+    elif path.is_file() and path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+        log.info("narrowed %s to mode 0600 (it was readable by other users)", path)
 
 
 def ray_executable() -> str:

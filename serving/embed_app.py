@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from ray import serve
 from ray.serve import Application
 
+from serving.api_key import USER_CONFIG_FIELD, KeyDigest, digest_user_config
 from serving.http_guard import install_http_guards
-from serving.llm_app import replica_env
 from serving.openai_api import APIError, DecodeRequest, EmbeddingRequest, install_error_handlers
 from serving.settings import EmbedAppConfig
 
@@ -51,8 +51,10 @@ class EmbedDeployment:
         self.encode_batch.set_batch_wait_timeout_s(config.batch_wait_timeout_s)
 
     def reconfigure(self, user_config: dict) -> None:
-        """Serve calls this after ``__init__``: ``{"max_body_bytes": N}`` for the served app."""
+        """Serve calls this after ``__init__``: ``{"max_body_bytes": N, "api_key": digest or
+        None}`` for the served app (see :mod:`serving.api_key`)."""
         self.app.state.max_body_bytes = int(user_config["max_body_bytes"])
+        self.app.state.api_key = KeyDigest.from_user_config(user_config.get(USER_CONFIG_FIELD))
 
     @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.01)
     async def encode_batch(self, batches: list[list[str]]) -> list[list[list[float]]]:
@@ -110,11 +112,9 @@ def build_embed_app(config: EmbedAppConfig) -> Application:
     from serving.sonar import SONAR_RUNTIME_ENV
 
     actor = {"num_cpus": config.num_cpus, "num_gpus": config.num_gpus}
-    runtime_env = replica_env()
     if "sonar" in (config.encoder, config.decoder):
-        runtime_env |= config.sonar_runtime_env or SONAR_RUNTIME_ENV
-    if runtime_env:
-        actor["runtime_env"] = runtime_env
+        actor["runtime_env"] = config.sonar_runtime_env or SONAR_RUNTIME_ENV
+    user_config = {"max_body_bytes": config.max_body_bytes, USER_CONFIG_FIELD: digest_user_config()}
     return EmbedDeployment.options(max_ongoing_requests=max(64, config.max_batch_size),
-                                   user_config={"max_body_bytes": config.max_body_bytes},
+                                   user_config=user_config,
                                    ray_actor_options=actor).bind(config)

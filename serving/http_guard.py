@@ -5,23 +5,21 @@ sent (never a 400 that tells it about the API), and an oversized body is refused
 before it is read into memory: by ``Content-Length`` when the client sends one, else while
 the chunks arrive. Answers are OpenAI-style ``{"error": {...}}`` bodies.
 
-The key is read from ``RAYOPT_API_KEY`` in the serving process at each request (the
-deployer hands it to replicas through their ``runtime_env``); with none set, the apps are
-open. With a key, everything but :data:`OPEN_PATHS` needs ``Authorization: Bearer <key>``:
-also ``/docs`` and ``/openapi.json``, which describe the API.
+The key is checked against ``app.state.api_key``, a :class:`~serving.api_key.KeyDigest`
+that the deployment's ``reconfigure`` sets from its ``user_config`` (the replica never sees
+the key itself); with none set, the app is open. With a key, everything but
+:data:`OPEN_PATHS` needs ``Authorization: Bearer <key>``: also ``/docs`` and
+``/openapi.json``, which describe the API.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
-import os
 from collections.abc import Iterable
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-API_KEY_ENV = "RAYOPT_API_KEY"
 OPEN_PATHS = ("/health",)  # liveness probes carry no key
 
 
@@ -52,8 +50,14 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def _state(scope: Scope, name: str):
+    """``name`` of the state of the FastAPI app serving the request (Serve serves a copy of
+    the module's app: the state its ``reconfigure`` set is that copy's)."""
+    return getattr(getattr(scope.get("app"), "state", None), name, None)
+
+
 class APIKeyMiddleware:
-    """401 unless ``Authorization: Bearer <key>`` matches ``$RAYOPT_API_KEY`` (when set).
+    """401 unless ``Authorization: Bearer <key>`` matches the app's key digest (when set).
 
     Args:
         app: the wrapped ASGI app.
@@ -64,7 +68,7 @@ class APIKeyMiddleware:
         self.app, self.open_paths = app, frozenset(open_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        expected = os.environ.get(API_KEY_ENV)
+        expected = _state(scope, "api_key")
         if scope["type"] != "http" or not expected or _path(scope) in self.open_paths:
             await self.app(scope, receive, send)
             return
@@ -78,7 +82,7 @@ class APIKeyMiddleware:
             await send_error(send, 401, "The API key must be sent as `Authorization: Bearer "
                              "<key>` (the `Bearer ` prefix is missing).", code="invalid_api_key")
             return
-        if not hmac.compare_digest(given.strip().encode(), expected.encode()):
+        if not expected.accepts(given.strip()):
             await send_error(send, 401, "Incorrect API key provided.", code="invalid_api_key")
             return
         await self.app(scope, receive, send)
@@ -102,8 +106,7 @@ class BodyLimitMiddleware:
         self.app, self.default, self.setting = app, default, setting
 
     def limit(self, scope: Scope) -> int:
-        state = getattr(scope.get("app"), "state", None)
-        return getattr(state, "max_body_bytes", None) or self.default
+        return _state(scope, "max_body_bytes") or self.default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -8,19 +8,21 @@ Abuse is stopped as early as it can be (see ``docs/serving.md``): Serve's proxy 
 with ``Retry-After`` once ``llm.max_queued_requests`` wait; the API key and the body size
 are checked before a body is parsed (:mod:`serving.http_guard`); a request's work
 (sequences, tokens) and its prompt's bytes are checked before it is tokenized
-(:mod:`serving.limits`). The limits arrive as Serve's ``user_config`` (``reconfigure``), so
-``serve deploy`` can change them without restarting a replica.
+(:mod:`serving.limits`). The limits and the API key's salted digest
+(:mod:`serving.api_key`; never the key) arrive as Serve's ``user_config`` (``reconfigure``),
+so ``serve deploy`` can change them without restarting a replica.
 """
 
 
 import asyncio
 import logging
-import os
 
 from fastapi import FastAPI
 from ray import serve
 from ray.serve import Application
 
+from serving.api_key import USER_CONFIG_FIELD, KeyDigest, deployer_key, digest_user_config
+from serving.config import ConfigError
 from serving.http_guard import install_http_guards
 from serving.limits import RequestLimits, default_body_bytes
 from serving.openai_api import (
@@ -64,16 +66,21 @@ class LLMDeployment:
         self.generate_batch.set_batch_wait_timeout_s(config.batch_wait_timeout_s)
         log.info("llm replica ready: %s (%d threads, batch %d)", config.name, threads, config.max_batch_size)
 
-    def reconfigure(self, limits: dict) -> None:
-        """Serve calls this after ``__init__`` (and on a ``user_config`` change): the limits.
+    def reconfigure(self, user_config: dict) -> None:
+        """Serve calls this after ``__init__`` (and on a ``user_config`` change): the limits
+        and the API key's digest.
 
         Args:
-            limits: :meth:`RequestLimits.as_user_config` of the config's limits.
+            user_config: :meth:`RequestLimits.as_user_config` of the config's limits, and
+                ``api_key``: a :class:`KeyDigest`'s dict, or ``None`` for an open app.
         """
+        limits = {k: v for k, v in user_config.items() if k != USER_CONFIG_FIELD}
         self.server.limits = RequestLimits(**limits)
         # `self.app` is the app Serve really serves (a copy of the module's `app`).
         self.app.state.max_body_bytes = self.server.max_body_bytes
-        log.info("llm limits: %s, body %d bytes", limits, self.server.max_body_bytes)
+        self.app.state.api_key = KeyDigest.from_user_config(user_config.get(USER_CONFIG_FIELD))
+        log.info("llm limits: %s, body %d bytes, API key %s", limits, self.server.max_body_bytes,
+                 "required" if self.app.state.api_key else "not required")
 
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.05)
     async def generate_batch(self, requests: list) -> list:
@@ -108,31 +115,31 @@ class LLMDeployment:
         return {"status": "ok"}
 
 
-def replica_env() -> dict:
-    """A ``runtime_env`` handing the deployer's ``RAYOPT_API_KEY`` to the replicas (if set)."""
-    key = os.environ.get("RAYOPT_API_KEY")
-    return {"env_vars": {"RAYOPT_API_KEY": key}} if key else {}
-
-
 def build_llm_app(config: LLMAppConfig) -> Application:
-    """The ``llm`` application for ``serve.run``: hf deployment or ``ray.serve.llm``'s vLLM app."""
+    """The ``llm`` application for ``serve.run``: hf deployment or ``ray.serve.llm``'s vLLM app.
+
+    Raises:
+        ConfigError: ``engine: vllm`` with ``RAYOPT_API_KEY`` set (its app checks no key).
+    """
     if config.engine == "vllm":
+        if deployer_key():
+            raise ConfigError("`llm.engine=vllm` serves ray.serve.llm's own app, which does not check "
+                              "`RAYOPT_API_KEY`: unset it, or put an authenticating proxy in front.")
         return build_vllm_app(config)
     return LLMDeployment.options(**deployment_options(config)).bind(config)
 
 
 def deployment_options(config: LLMAppConfig) -> dict:
     """Serve options of the hf/llamacpp deployment: resources, concurrency, the queue bound
-    (a full queue is a 503 with ``Retry-After`` from Serve's proxy) and the request limits."""
+    (a full queue is a 503 with ``Retry-After`` from Serve's proxy), the request limits and
+    the digest of the deployer's ``RAYOPT_API_KEY``."""
     actor = {"num_cpus": config.num_cpus, "num_gpus": config.num_gpus}
-    if env := replica_env():
-        actor["runtime_env"] = env
     return {
         "num_replicas": config.num_replicas,
         "max_ongoing_requests": config.max_ongoing_requests,
         "max_queued_requests": config.max_queued_requests,
         "backpressure_config": {"status_code": 503, "retry_after_s": config.queue_retry_after_s},
-        "user_config": RequestLimits.of(config).as_user_config(),
+        "user_config": {**RequestLimits.of(config).as_user_config(), USER_CONFIG_FIELD: digest_user_config()},
         "ray_actor_options": actor,
     }
 

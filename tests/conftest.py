@@ -55,13 +55,20 @@ def ray_session():
 
 
 @pytest.fixture(scope="session")
-def serving_stack(ray_session):
+def serve_port(ray_session) -> int:
+    """The HTTP port of the session's one Serve proxy (every Serve-using test shares it)."""
+    port = free_port()
+    os.environ["RAYOPT_HTTP_PORT"] = str(port)
+    return port
+
+
+@pytest.fixture(scope="session")
+def serving_stack(serve_port):
     """The shared ``llm`` + ``embed`` apps (embed with a fake nearest-text decoder)."""
     from serving.deploy import ensure_running
     from serving.settings import EmbedAppConfig, ServingConfig
 
-    port = free_port()
-    os.environ["RAYOPT_HTTP_PORT"] = str(port)
+    port = serve_port
     config = ServingConfig(port=port, embed=EmbedAppConfig(
         decoder="serving.fakes:FakeNearestDecoder", decoder_kwargs={"bank": FAKE_DECODER_BANK}))
     ensure_running(config)

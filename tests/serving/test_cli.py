@@ -1,6 +1,7 @@
 """CLIs fail with one line and a documented exit code; ``down``/``status`` answer at once
 when nothing runs; Ray's CLI comes from this interpreter's environment."""
 
+import json
 import os
 import socket
 import sys
@@ -12,7 +13,7 @@ import pytest
 from serving.__main__ import main
 from serving.cli import classify, run_guarded
 from serving.client import EndpointUnavailable, RequestRejected
-from serving.cluster import head_reachable, ray_executable
+from serving.cluster import head_auth_env, head_reachable, ray_executable
 from serving.config import ConfigError
 from serving.ledger import BudgetExceeded
 from serving.models import ModelNotFoundError
@@ -115,3 +116,70 @@ def test_ray_cli_comes_from_this_interpreters_environment(monkeypatch, tmp_path)
     monkeypatch.setenv("PATH", os.devnull)
     with pytest.raises(FileNotFoundError, match="pip install 'ray\\[serve\\]'"):
         ray_executable()
+
+
+@pytest.mark.usefixtures("nothing_running")
+def test_up_refuses_a_taken_http_port_before_starting_a_head(capsys, monkeypatch):
+    """Another cluster's proxy (here: a plain server) on the port → one line, exit 2, no head."""
+    import serving.cluster
+
+    monkeypatch.setattr(serving.cluster, "ray_executable", lambda: pytest.fail("no `ray start` on a taken port"))
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        monkeypatch.setenv("RAYOPT_HTTP_PORT", str(port))
+        assert main(["up"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"python -m serving: config error: HTTP port {port} is already taken by pid {os.getpid()}")
+    assert "RAY_ADDRESS" in err and "RAYOPT_HTTP_PORT" in err
+
+
+@pytest.mark.usefixtures("nothing_running")
+def test_down_with_auto_and_a_stale_address_answers_at_once(capsys, monkeypatch):
+    """``RAY_ADDRESS=auto`` reads the address the last ``ray start`` left; a head gone from
+    it is "not running" after a TCP check, not a minute of GCS retries."""
+    import ray._private.utils
+
+    monkeypatch.setenv("RAY_ADDRESS", "auto")
+    monkeypatch.setattr(ray._private.utils, "read_ray_address", lambda temp_dir=None: f"127.0.0.1:{free_port()}")
+    start = time.perf_counter()
+    assert main(["down"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"ray": "not running", "deleted": [], "proxy": "not running"}
+    assert time.perf_counter() - start < 10
+
+
+def test_the_head_up_starts_gets_token_auth(monkeypatch, tmp_path):
+    token = tmp_path / "ray" / "auth_token"
+    monkeypatch.setenv("RAY_AUTH_TOKEN_PATH", str(token))
+    monkeypatch.delenv("RAY_AUTH_TOKEN", raising=False)
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+    monkeypatch.setenv("RAYOPT_API_KEY", "k3y")
+    env = head_auth_env()
+    assert env["RAY_AUTH_MODE"] == "token" == os.environ["RAY_AUTH_MODE"]
+    assert "RAYOPT_API_KEY" not in env  # Ray's processes never inherit the serving key
+    assert token.stat().st_mode & 0o777 == 0o600 and len(token.read_text()) == 64
+    first = token.read_text()
+    monkeypatch.delenv("RAY_AUTH_MODE")
+    token.chmod(0o644)  # what Ray 2.60's `ray get-auth-token --generate` leaves
+    head_auth_env()
+    assert token.stat().st_mode & 0o777 == 0o600 and token.read_text() == first  # narrowed, kept
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")  # an explicit opt-out is respected
+    assert head_auth_env()["RAY_AUTH_MODE"] == "disabled"
+
+
+@pytest.mark.usefixtures("nothing_running")
+def test_chat_deploy_on_a_taken_port_refuses_before_starting_a_private_ray(capsys, monkeypatch):
+    import ray
+
+    from serving import deploy
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)  # as in a fresh process
+    monkeypatch.setattr(deploy, "connect", lambda: pytest.fail("no private Ray for a taken port"))
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        monkeypatch.setenv("RAYOPT_HTTP_PORT", str(server.getsockname()[1]))
+        assert main(["chat", "--deploy", "hi"]) == 2
+    assert "is already taken by pid" in capsys.readouterr().err

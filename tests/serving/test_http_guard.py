@@ -7,6 +7,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from serving.api_key import KeyDigest
 from serving.http_guard import BodyLimitMiddleware, install_http_guards
 from serving.openai_api import ChatCompletionRequest, install_error_handlers
 
@@ -34,9 +35,10 @@ def make_app() -> FastAPI:
 
 
 @pytest.fixture(autouse=True)
-def no_key_unless_asked(monkeypatch):
-    """The Serve fixtures of the session put a key in the environment: start from none."""
-    monkeypatch.delenv("RAYOPT_API_KEY", raising=False)
+def no_key_in_the_environment(monkeypatch):
+    """The Serve fixtures of the session put a key in the environment; the middleware must
+    not read it (replicas hold only the digest their ``reconfigure`` set)."""
+    monkeypatch.setenv("RAYOPT_API_KEY", "not-the-key")
 
 
 @pytest.fixture
@@ -51,8 +53,8 @@ def client(app):
 
 
 @pytest.fixture
-def keyed(monkeypatch):
-    monkeypatch.setenv("RAYOPT_API_KEY", KEY)
+def keyed(app):
+    app.state.api_key = KeyDigest.of(KEY)  # what the deployments' `reconfigure` sets
 
 
 def error_of(r, status: int) -> dict:
@@ -98,8 +100,7 @@ def test_docs_are_behind_the_key_and_health_is_open(client):
     assert error_of(client.get("/nope"), 401)  # no route listing for strangers either
 
 
-def test_without_a_key_the_app_is_open(client, monkeypatch):
-    monkeypatch.delenv("RAYOPT_API_KEY", raising=False)
+def test_without_a_key_the_app_is_open(client):
     assert client.get("/openapi.json").status_code == 200
     assert client.post("/v1/chat/completions", json=GOOD).json() == {"ok": True}
 

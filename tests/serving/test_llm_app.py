@@ -1,11 +1,13 @@
 """The ``llm`` deployment's Serve options and ``reconfigure``, without starting Ray or Serve."""
 
+import json
 from functools import partial
 from types import SimpleNamespace
 
 import pytest
 from fastapi import FastAPI
 
+from serving.api_key import KeyDigest
 from serving.config import ConfigError, load_config
 from serving.fakes import FakeEngine
 from serving.limits import RequestLimits
@@ -13,15 +15,17 @@ from serving.llm_server import LLMServer
 from serving.settings import LLMAppConfig, ServingConfig
 
 
-def test_queue_bound_and_limits_reach_serve():
+def test_queue_bound_and_limits_reach_serve(monkeypatch):
     from serving.llm_app import LLMDeployment, deployment_options
 
+    monkeypatch.delenv("RAYOPT_API_KEY", raising=False)
     config = LLMAppConfig(max_queued_requests=10, queue_retry_after_s=3, max_sequences_per_request=8,
                           max_tokens_per_request=4096, max_body_bytes=70_000)
     deployment = LLMDeployment.options(**deployment_options(config))
     assert deployment.max_queued_requests == 10
     assert (deployment.backpressure_config.status_code, deployment.backpressure_config.retry_after_s) == (503, 3)
-    assert deployment.user_config == {"max_sequences": 8, "max_tokens": 4096, "max_body_bytes": 70_000}
+    assert deployment.user_config == {"max_sequences": 8, "max_tokens": 4096, "max_body_bytes": 70_000,
+                                      "api_key": None}
     assert deployment.max_ongoing_requests == config.max_ongoing_requests
 
 
@@ -40,6 +44,38 @@ def test_reconfigure_sets_the_server_limits_and_the_served_apps_body_limit():
     assert replica.app.state.max_body_bytes == 1024 * 32 + 65536
     reconfigure(RequestLimits(max_body_bytes=5000).as_user_config())
     assert replica.app.state.max_body_bytes == 5000
+    assert replica.app.state.api_key is None  # no digest: an open app
+    digest = KeyDigest.of("k3y")
+    reconfigure({**RequestLimits().as_user_config(), "api_key": digest.as_user_config()})
+    assert replica.app.state.api_key == digest and replica.server.limits == RequestLimits()
+
+
+def test_replicas_get_a_salted_digest_of_the_key_never_the_key(monkeypatch):
+    """The options Serve (and the dashboard's Serve and actor APIs) see hold no plaintext key."""
+    from serving.embed_app import build_embed_app
+    from serving.llm_app import LLMDeployment, deployment_options
+    from serving.settings import EmbedAppConfig
+
+    key = "plaintext-key-0123456789"
+    monkeypatch.setenv("RAYOPT_API_KEY", key)
+    options = deployment_options(LLMAppConfig())
+    deployment = LLMDeployment.options(**options)
+    for shown in (options, deployment.user_config, deployment.ray_actor_options):
+        assert key not in json.dumps(shown, default=str)
+    digest = KeyDigest.from_user_config(options["user_config"]["api_key"])
+    assert digest.accepts(key) and not digest.accepts("wrong")
+    assert "runtime_env" not in options["ray_actor_options"]
+    embed_options = build_embed_app(EmbedAppConfig())._bound_deployment
+    assert key not in json.dumps([embed_options.user_config, embed_options.ray_actor_options], default=str)
+    assert KeyDigest.from_user_config(embed_options.user_config["api_key"]).accepts(key)
+
+
+def test_a_key_on_the_vllm_engine_is_refused(monkeypatch):
+    from serving.llm_app import build_llm_app
+
+    monkeypatch.setenv("RAYOPT_API_KEY", "k")
+    with pytest.raises(ConfigError, match="does not check `RAYOPT_API_KEY`"):
+        build_llm_app(LLMAppConfig(engine="vllm"))
 
 
 @pytest.mark.parametrize("override, key", [

@@ -79,15 +79,16 @@ def fake_endpoint(monkeypatch):
     import uvicorn
     from fastapi import FastAPI
 
+    from serving.api_key import KeyDigest
     from serving.fakes import FakeEngine
     from serving.http_guard import install_http_guards
     from serving.llm_server import LLMServer
     from serving.openai_api import ChatCompletionRequest, install_error_handlers
 
-    monkeypatch.setenv("RAYOPT_API_KEY", TEST_API_KEY)
     app = FastAPI()
     install_error_handlers(app)
     install_http_guards(app, max_body_bytes=1 << 20, setting="llm.max_body_bytes")
+    app.state.api_key = KeyDigest.of(TEST_API_KEY)  # what the deployment's `reconfigure` sets
     llm = LLMServer(FakeEngine(max_model_len=4096), "fake")
 
     @app.post("/v1/chat/completions")

@@ -23,12 +23,13 @@ def test_llm_config_for_cpu_and_gpu():
     assert gpu.model_loading_config.model_id == "smol" and gpu.placement_group_config is None
 
 
-def test_vllm_app_answers_through_the_client(ray_session, tmp_path):
+def test_vllm_app_answers_through_the_client(ray_session, tmp_path, monkeypatch):
     from serving.client import LLMClient
     from serving.deploy import ensure_running
     from serving.settings import ClientConfig, LLMAppConfig, ServingConfig
     from tests.conftest import free_port
 
+    monkeypatch.delenv("RAYOPT_API_KEY")  # ray.serve.llm's app checks no key: deploying it with one is refused
     config = ServingConfig(port=free_port(), enable_embed=False,
                            llm=LLMAppConfig(engine="vllm", num_cpus=2, engine_kwargs={"max_model_len": 2048}))
     base = ensure_running(config)

@@ -168,3 +168,28 @@ def test_the_openai_sdk_reads_our_stream():
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Hello"
     assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "length"
     assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == 5
+
+
+def test_the_client_streams_text_and_charges_the_reported_usage():
+    from serving.client import LLMClient
+
+    s = server()
+    seen = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent = json.loads(request.content)
+        seen.append(sent)
+        body = ChatCompletionRequest(**sent)
+        lines = asyncio.run(collect(s.stream(body, [s.prepare_chat(body)], in_thread(s.engine))))
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content="".join(lines).encode())
+
+    client = LLMClient(base_url="http://fake/v1", model=MODEL, cache=None)
+    client.endpoint.sync = openai.OpenAI(base_url="http://fake/v1", api_key="x", max_retries=0,
+                                         http_client=httpx.Client(transport=httpx.MockTransport(answer)))
+    pieces = list(client.stream_chat([{"role": "user", "content": "Hello"}], max_tokens=4, temperature=0))
+    assert pieces == ["H", "e", "l", "l"]
+    assert seen[0]["stream"] is True and seen[0]["stream_options"] == {"include_usage": True}
+    usage = client.ledger.usage
+    assert (usage.calls, usage.prompt_tokens, usage.completion_tokens) == (1, 5, 4)
+    with pytest.raises(ValueError, match="`n` must be 1"):
+        client.stream_chat([{"role": "user", "content": "Hello"}], n=2)

@@ -42,6 +42,14 @@ install_error_handlers(app)
 install_http_guards(app, max_body_bytes=default_body_bytes(8192), setting="llm.max_body_bytes")
 
 
+def _event_stream(events) -> StreamingResponse:
+    # Defined above the deployment: `serve.ingress` pickles the app (and the globals its routes
+    # use) when the class is decorated. `X-Accel-Buffering: no`: a proxy in front (nginx) must
+    # not hold the events back.
+    return StreamingResponse(events, media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
 @serve.deployment(name="LLMServer")
 @serve.ingress(app)
 class LLMDeployment:
@@ -120,12 +128,6 @@ class LLMDeployment:
     @app.get("/health")
     async def health(self) -> dict:
         return {"status": "ok"}
-
-
-def _event_stream(events) -> StreamingResponse:
-    # `X-Accel-Buffering: no`: a proxy in front (nginx) must not hold the events back.
-    return StreamingResponse(events, media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 def replica_env() -> dict:

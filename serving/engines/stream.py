@@ -4,7 +4,9 @@ An engine re-decodes a choice's tokens after every token (byte-level BPE can end
 UTF-8 character) and cuts the text at a stop string once one appears. :class:`ChoiceStream`
 turns that growing text into deltas that are never taken back: it holds back a trailing
 replacement character and any tail that could still become a stop string, so the deltas of
-a choice always add up to the text the engine returns for it.
+a choice add up to the text the engine returns for it. (That needs a decoding that only
+grows as tokens are added, as byte-level BPE's does; a tokenizer that rewrites earlier text
+would have its rewritten part left out of the stream.)
 
 Cancellation is cooperative: a caller sets the request's ``cancel`` event, and the engine
 checks it between tokens (llamacpp) or decode steps (hf). :class:`EngineCounters` records

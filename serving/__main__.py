@@ -5,7 +5,8 @@
 - ``status``: the apps and what they serve.  ``down [--stop-ray]``: delete the apps, stop
   Serve's HTTP proxy when no other app is left (else say it stays), and with ``--stop-ray``
   stop the head.
-- ``chat "text"``: one chat through the client (``--deploy`` deploys the app first).
+- ``chat "text"``: one chat through the client (``--deploy`` deploys the app first,
+  ``--stream`` prints the answer as it is generated).
 - ``demo``: the main job: deploy on the embedded models, call them through the client.
 
 Exit codes (:mod:`serving.cli`): 0 done; 2 bad config (also: the HTTP port is taken, or a
@@ -144,8 +145,15 @@ def cmd_chat(args: argparse.Namespace) -> int:
         client = LLMClient(base_url=f"{base}/v1")
     else:
         client = LLMClient()
-    answer = client.chat([{"role": "user", "content": args.text}], max_tokens=args.max_tokens,
-                         temperature=args.temperature, seed=args.seed)
+    messages = [{"role": "user", "content": args.text}]
+    params = {"max_tokens": args.max_tokens, "temperature": args.temperature, "seed": args.seed}
+    if args.stream:
+        for piece in client.stream_chat(messages, **params):
+            print(piece, end="", flush=True)
+        print()
+        print(json.dumps({"model": client.model, "streamed": True, **client.ledger.state()}), file=sys.stderr)
+        return 0
+    answer = client.chat(messages, **params)
     print(answer.text)
     print(json.dumps({"model": answer.model, "cached": answer.cached, **client.ledger.state()}), file=sys.stderr)
     return 0
@@ -178,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--temperature", type=float, default=0.0)
             p.add_argument("--seed", type=int, default=None)
             p.add_argument("--deploy", action="store_true", help="deploy the llm app first if needed")
+            p.add_argument("--stream", action="store_true", help="print the answer as it is generated")
         if name == "down":
             p.add_argument("--stop-ray", action="store_true", help="also `ray stop` (every Ray process on this machine)")
     args = parse_with_overrides(parser, argv)  # key=value may follow options too

@@ -6,7 +6,8 @@ already retries timeouts, connection errors, 429 and 5xx with exponential backof
 (``max_retries``), waiting what a ``Retry-After`` header asks when it asks for at most two
 minutes (the ``llm`` app's full queue answers 503 with one); after the last retry we raise
 :class:`EndpointUnavailable` saying where and what to do. Any other 4xx is the caller's
-mistake: :class:`RequestRejected` with the server's message.
+mistake: :class:`RequestRejected` with the server's message. :meth:`LLMClient.stream_chat`
+and :meth:`LLMClient.stream_complete` yield text as the endpoint generates it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -75,6 +76,18 @@ class _Endpoint:
                     f"({type(exc).__name__}: {exc}). Is the app running? Start it with "
                     "`python -m serving up`, or set RAYOPT_LLM_BASE_URL to a live endpoint."
                 ) from exc
+
+    def stream(self, fn, *args, **kwargs) -> Iterator[Any]:
+        """``fn``'s streamed chunks, with :meth:`call`'s slot and errors for the whole stream;
+        closing the iterator early closes the connection (the server cancels the work)."""
+        with self._slots:
+            try:
+                with fn(*args, **kwargs) as chunks:
+                    yield from chunks
+            except openai.APIStatusError as exc:
+                raise self._translate(exc) from exc
+            except openai.APIError as exc:  # an error event inside a started stream
+                raise EndpointUnavailable(f"{self.base_url} failed mid-stream: {exc}") from exc
 
     def _translate(self, exc: openai.APIStatusError) -> Exception:
         body = exc.body if isinstance(exc.body, dict) else {}
@@ -141,6 +154,43 @@ class LLMClient:
         workers = min(self.endpoint.config.max_concurrency, len(conversations))
         with ThreadPoolExecutor(workers, thread_name_prefix="rayopt-llm") as pool:
             return list(pool.map(lambda m: self.chat(m, **params), conversations))
+
+    # -- streaming ------------------------------------------------------------------------
+    def stream_chat(self, messages: Sequence[Message], **params: Any) -> Iterator[str]:
+        """One chat completion as it is generated: the text pieces of its single choice.
+
+        Never cached. The budget is checked before the call, and the ledger is charged with
+        the usage the endpoint reports at the end (``stream_options.include_usage``); a
+        stream closed early is charged as a call with no tokens (its usage never arrives).
+        """
+        payload = {"messages": [dict(m) for m in messages], **params}
+        return self._stream(self.endpoint.sync.chat.completions.create, payload,
+                            lambda c: c.delta.content)
+
+    def stream_complete(self, prompt: str, **params: Any) -> Iterator[str]:
+        """One text completion as it is generated (see :meth:`stream_chat`)."""
+        return self._stream(self.endpoint.sync.completions.create, {"prompt": prompt, **params},
+                            lambda c: c.text)
+
+    def _stream(self, create, payload: dict[str, Any], text_of) -> Iterator[str]:
+        if payload.get("n", 1) != 1:
+            raise ValueError("`n` must be 1 to stream through LLMClient; call `chat`/`complete` "
+                             "for several choices.")
+        self.ledger.check()
+        return self._pieces(create, payload, text_of)
+
+    def _pieces(self, create, payload: dict[str, Any], text_of) -> Iterator[str]:
+        tokens = (0, 0)
+        try:
+            for chunk in self.endpoint.stream(create, model=self.model, stream=True,
+                                              stream_options={"include_usage": True}, **payload):
+                if chunk.usage is not None:
+                    tokens = (chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                for choice in chunk.choices:
+                    if piece := text_of(choice):
+                        yield piece
+        finally:
+            self.ledger.record(*tokens, cached=False)
 
     # -- async (the sync client in a worker thread: safe from any event loop) --------------
     async def achat(self, messages: Sequence[Message], **params: Any) -> Completion:

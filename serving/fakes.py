@@ -116,16 +116,20 @@ class FakeEngine:
 
     ``chat_prompt_ids`` joins the messages' contents with newlines; ``generate`` answers each
     choice with the prompt text itself, cut to ``max_tokens`` characters (``finish_reason``
-    ``length`` when cut). ``tokenized`` counts tokenizer calls, so a test can check that a
-    request was refused before tokenizing.
+    ``length`` when cut), streamed one character at a time to a request's ``on_delta``.
+    ``tokenized`` counts tokenizer calls, so a test can check that a request was refused
+    before tokenizing.
 
     Args:
         max_model_len: the context length the server checks prompts against.
     """
 
     def __init__(self, max_model_len: int = 64):
+        from serving.engines.stream import EngineCounters
+
         self.max_model_len = max_model_len
         self.tokenized = 0
+        self.counters = EngineCounters()
 
     def chat_prompt_ids(self, messages: Sequence[Message]) -> list[int]:
         return self.text_prompt_ids("\n".join(m["content"] for m in messages))
@@ -135,13 +139,29 @@ class FakeEngine:
         return [ord(c) for c in prompt]
 
     def generate(self, requests: Sequence[Any]) -> list[Any]:
-        from serving.engines.hf import GenChoice, GenResult
+        from serving.engines.hf import GenResult
 
         results = []
         for req in requests:
-            text = "".join(map(chr, req.prompt_ids))
-            cut = text[: req.params.max_tokens]
-            reason = "length" if len(cut) < len(text) else "stop"
-            choices = [GenChoice(cut, [ord(c) for c in cut], reason) for _ in range(req.params.n)]
-            results.append(GenResult(choices, len(req.prompt_ids), len(cut) * req.params.n))
+            choices = [self._choice(req, j) for j in range(req.params.n)]
+            results.append(GenResult(choices, len(req.prompt_ids), sum(len(c.token_ids) for c in choices)))
         return results
+
+    def _choice(self, req: Any, j: int) -> Any:
+        from serving.engines.hf import GenChoice
+        from serving.engines.stream import CANCELLED, choice_stream
+
+        text = "".join(map(chr, req.prompt_ids))
+        cut = text[: req.params.max_tokens]
+        stream = choice_stream(req.on_delta, j, ())
+        for k in range(len(cut)):
+            if req.cancelled:
+                self.counters.cancelled += 1
+                return GenChoice(cut[:k], [ord(c) for c in cut[:k]], CANCELLED)
+            self.counters.tokens += 1
+            if stream is not None:
+                stream.update(cut[: k + 1])
+        reason = "length" if len(cut) < len(text) else "stop"
+        if stream is not None:
+            stream.finish(cut, reason)
+        return GenChoice(cut, [ord(c) for c in cut], reason)

@@ -2,7 +2,9 @@
 
 ``build_llm_app(config) -> Application`` is the typed builder (Ray's ``app_builder``
 pattern). The hf deployment batches concurrent requests with ``@serve.batch``; one bad
-request gets its own 4xx and never disturbs the batch or the replica.
+request gets its own 4xx and never disturbs the batch or the replica. ``stream: true`` is
+answered with Server-Sent Events (:mod:`serving.streaming`); a client that disconnects has
+its request cancelled by Serve, and the engine drops its rows at the next token or step.
 
 Abuse is stopped as early as it can be (see ``docs/serving.md``): Serve's proxy answers 503
 with ``Retry-After`` once ``llm.max_queued_requests`` wait; the API key and the body size
@@ -15,9 +17,11 @@ so ``serve deploy`` can change them without restarting a replica.
 
 
 import asyncio
+import dataclasses
 import logging
 
 from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
 from ray import serve
 from ray.serve import Application
 
@@ -38,6 +42,14 @@ app = FastAPI(title="rayopt llm")
 install_error_handlers(app)
 # Until `reconfigure` sets the model's own limit (replicas take no request before it runs).
 install_http_guards(app, max_body_bytes=default_body_bytes(8192), setting="llm.max_body_bytes")
+
+
+def _event_stream(events) -> StreamingResponse:
+    # Defined above the deployment: `serve.ingress` pickles the app (and the globals its routes
+    # use) when the class is decorated. `X-Accel-Buffering: no`: a proxy in front (nginx) must
+    # not hold the events back.
+    return StreamingResponse(events, media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 @serve.deployment(name="LLMServer")
@@ -92,23 +104,34 @@ class LLMDeployment:
     async def models(self) -> dict:
         return self.server.models()
 
-    @app.post("/v1/chat/completions")
-    async def chat(self, body: ChatCompletionRequest) -> dict:
+    @app.post("/v1/chat/completions", response_model=None)
+    async def chat(self, body: ChatCompletionRequest) -> dict | StreamingResponse:
         request = self.server.prepare_chat(body)
         # Sizes at INFO; the prompt itself only at DEBUG (replica logs are readable by anyone on
         # the machine; the optimizers keep full prompts in their own run logs).
-        log.info("chat request (%d prompt tokens, n=%d)", len(request.prompt_ids), body.n)
+        log.info("chat request (%d prompt tokens, n=%d, stream=%s)", len(request.prompt_ids), body.n,
+                 body.stream)
         log.debug("chat messages: %s", [m.model_dump() for m in body.messages])
-        return self.server.chat_response(body, await self.generate_batch(request))
+        if body.stream:
+            return _event_stream(self.server.stream(body, [request], self.generate_batch))
+        (result,) = await self.server.run([request], self.generate_batch)
+        return self.server.chat_response(body, result)
 
-    @app.post("/v1/completions")
-    async def completions(self, body: CompletionRequest) -> dict:
+    @app.post("/v1/completions", response_model=None)
+    async def completions(self, body: CompletionRequest) -> dict | StreamingResponse:
         requests = self.server.prepare_completion(body)
-        log.info("completion request (%d prompts, %s prompt tokens)", len(requests),
-                 sum(len(r.prompt_ids) for r in requests))
+        log.info("completion request (%d prompts, %s prompt tokens, stream=%s)", len(requests),
+                 sum(len(r.prompt_ids) for r in requests), body.stream)
         log.debug("completion prompts: %r", body.prompt)
-        results = await asyncio.gather(*(self.generate_batch(r) for r in requests))
-        return self.server.completion_response(body, list(results))
+        if body.stream:
+            return _event_stream(self.server.stream(body, requests, self.generate_batch))
+        results = await self.server.run(requests, self.generate_batch)
+        return self.server.completion_response(body, results)
+
+    @app.get("/v1/engine/counters")
+    async def counters(self) -> dict:
+        """Tokens generated, choices cancelled, tokens computed after a cancel (since start)."""
+        return dataclasses.asdict(self.server.engine.counters)
 
     @app.get("/health")
     async def health(self) -> dict:

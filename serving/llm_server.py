@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from serving.engines.hf import GenRequest, GenResult, HFEngine, SamplingParams
 from serving.limits import RequestLimits, check_prompt_bytes
 from serving.openai_api import (
@@ -16,6 +18,7 @@ from serving.openai_api import (
     now,
     usage,
 )
+from serving.streaming import Generate, run_cancellable, sse_events
 
 
 class LLMServer:
@@ -80,9 +83,19 @@ class LLMServer:
                                 echo=echo)
         return GenRequest(prompt_ids, params)
 
+    @staticmethod
+    def _check_stream(body, **asked: bool) -> None:
+        """``stream`` streams text only: log-probabilities and ``echo`` are a 400 with it."""
+        for name, on in asked.items():
+            if body.stream and on:
+                raise APIError(400, f"`{name}` cannot be streamed here; set `stream: false` to "
+                               f"get `{name}`, or drop it to stream.", param=name,
+                               code="unsupported_parameter")
+
     def prepare_chat(self, body: ChatCompletionRequest) -> GenRequest:
         """Validate a chat request and build its engine request (cheap checks first)."""
         self._check_model(body.model)
+        self._check_stream(body, logprobs=body.logprobs)
         max_tokens = body.max_completion_tokens or body.max_tokens or self.default_max_tokens
         self.limits.check_work(prompts=1, n=body.n, max_tokens=max_tokens)
         messages = [{"role": "system" if m.role == "developer" else m.role, "content": m.text}
@@ -99,6 +112,7 @@ class LLMServer:
     def prepare_completion(self, body: CompletionRequest) -> list[GenRequest]:
         """Validate a completions request and build one engine request per prompt."""
         self._check_model(body.model)
+        self._check_stream(body, echo=body.echo, logprobs=body.logprobs is not None)
         prompts = [body.prompt] if isinstance(body.prompt, str) else body.prompt
         max_tokens = body.max_tokens or 16  # `null` is OpenAI's default of 16
         self.limits.check_work(prompts=len(prompts), n=body.n, max_tokens=max_tokens)
@@ -106,6 +120,17 @@ class LLMServer:
             check_prompt_bytes(len(p.encode()), self.max_prompt_tokens, param="prompt")
         return [self._gen_request(self.engine.text_prompt_ids(p), max_tokens, body,
                                   body.logprobs, echo=body.echo) for p in prompts]
+
+    # -- running ---------------------------------------------------------------------------
+    async def run(self, requests: list[GenRequest], generate: Generate) -> list[GenResult]:
+        """Generate ``requests``; a cancelled caller (client gone) cancels their work."""
+        return await run_cancellable(requests, generate)
+
+    def stream(self, body: ChatCompletionRequest | CompletionRequest, requests: list[GenRequest],
+               generate: Generate) -> AsyncIterator[str]:
+        """The Server-Sent Events of a ``stream: true`` request (see :mod:`serving.streaming`)."""
+        kind = "chat" if isinstance(body, ChatCompletionRequest) else "completion"
+        return sse_events(kind, self.name, requests, body.n, body.include_usage, generate)
 
     # -- responses -------------------------------------------------------------------------
     def chat_response(self, body: ChatCompletionRequest, result: GenResult) -> dict:

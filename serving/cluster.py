@@ -51,8 +51,22 @@ def connect(num_cpus: int | None = None, **init_kwargs) -> None:
         join(address, **init_kwargs)
         return
     cpus = num_cpus or local_num_cpus()
+    quiet_serve_logs()
     log.info("starting a local Ray with %d logical CPUs (set RAY_ADDRESS to join a cluster)", cpus)
     ray.init(address="local", num_cpus=cpus, include_dashboard=False, **init_kwargs)
+
+
+SERVE_LOGS = "/tmp/ray/session_latest/logs/serve/"
+
+
+def quiet_serve_logs() -> None:
+    """Serve's per-request lines (the access log and the replicas' own) go to Serve's log
+    files only (:data:`SERVE_LOGS`), not to the driver's console: set before a Ray is
+    started, whose processes inherit it. ``RAY_SERVE_LOG_TO_STDERR=1`` brings them back."""
+    if "RAY_SERVE_LOG_TO_STDERR" not in os.environ:
+        os.environ["RAY_SERVE_LOG_TO_STDERR"] = "0"
+        log.info("Serve's per-request logs: %s (RAY_SERVE_LOG_TO_STDERR=1 shows them here)",
+                 SERVE_LOGS)
 
 
 def join(address: str, **init_kwargs) -> None:
@@ -97,11 +111,13 @@ def head_auth_env() -> dict[str, str]:
     user only: Ray 2.60's ``ray get-auth-token --generate`` leaves it world-readable (0644), and
     the token is the cluster's only lock (its GCS listens on every interface). A token file
     others can read is narrowed to 0600. Sets ``RAY_AUTH_MODE=token`` in this process too, so
-    it can join the head it starts. ``RAYOPT_API_KEY`` is left out of the returned environment.
+    it can join the head it starts. ``RAYOPT_API_KEY`` is left out of the returned environment;
+    Serve's per-request lines go to its log files (:func:`quiet_serve_logs`).
     """
     if "RAY_AUTH_MODE" not in os.environ:
         _ensure_private_token()
         os.environ["RAY_AUTH_MODE"] = "token"
+    quiet_serve_logs()
     # Ray's processes inherit this environment: the serving key stays out of it (replicas get
     # only its digest, see `serving.api_key`).
     return {k: v for k, v in os.environ.items() if k != "RAYOPT_API_KEY"}

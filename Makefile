@@ -71,7 +71,7 @@ test: install-llamacpp
 bench: install
 	$(PY) benchmarks/serving_throughput.py
 
-# The equal-budget optimizer benchmark (about 90 minutes on 2 cores; reruns are free).
+# The equal-budget optimizer benchmark (about 40 minutes per task on 2 cores; reruns are free).
 bench-gains: install-llamacpp
 	$(TASK_ENV) $(PY) benchmarks/optimizer_gains.py
 

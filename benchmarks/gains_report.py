@@ -119,7 +119,10 @@ def merge(paths: list[Path]) -> dict[str, Any]:
         for block in data["tasks"]:
             blocks[block["task"]] = block
         runs.append({"file": path.name, "tasks": [b["task"] for b in data["tasks"]],
-                     "args": data.get("args"), "wall_s": data.get("wall_s"),
+                     "args": data.get("args"),
+                     # a run stopped between tasks has no total: its finished tasks' sum
+                     "wall_s": data.get("wall_s") or round(sum(b.get("wall_s") or 0
+                                                               for b in data["tasks"]), 1),
                      "provenance": data.get("provenance")})
     wall = [r["wall_s"] for r in runs]
     return {"tasks": list(blocks.values()), "runs": runs,

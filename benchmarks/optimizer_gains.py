@@ -24,7 +24,7 @@ every seeded call again.
     INSTRUCTION_INDUCTION_DIR=../shared/data/instruction-induction \\
         python benchmarks/optimizer_gains.py --spread          # pick tasks: the references' spread
     INSTRUCTION_INDUCTION_DIR=... python benchmarks/optimizer_gains.py \\
-        --tasks sentiment,larger_animal,sum,antonyms --budgets 100,200,400 --seeds 0,1
+        --tasks first_word_letter,singular_to_plural,sentiment,larger_animal --budgets 100,200,400 --seeds 0,1
 
 Writes ``--out`` (JSON, every number), ``.md`` (the table) and ``.png`` (best-so-far
 validation accuracy against LLM calls, one panel per task); prints the headline JSON last.
@@ -213,7 +213,7 @@ def provenance() -> dict[str, Any]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--tasks", default="sentiment,larger_animal,sum,antonyms")
+    p.add_argument("--tasks", default="first_word_letter,singular_to_plural,sentiment,larger_animal")
     p.add_argument("--methods", default="baseline,reference,random,ape,opro,protegi,fewshot,ecoflow")
     p.add_argument("--budgets", default="100,200,400")
     p.add_argument("--seeds", default="0,1")

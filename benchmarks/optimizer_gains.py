@@ -79,11 +79,8 @@ def run_search(config: PromptOptConfig, method: str, seed: int, budget: int, bas
     scorer = build.evaluator(config, llm, table={}, fan_out=False)  # private table: all charged
     events: list[dict[str, Any]] = []
     meter = build.LedgerMeter(ledger)
-    if method in ("ape", "random", "fewshot"):
-        opt, steps = build.sample_select(method, config, llm, scorer, val, events.append, meter,
-                                         False, demos=train)
-    else:
-        opt, steps = build.optimizer(method, config, llm, scorer, val, events.append, meter, False)
+    opt, steps = build.optimizer(method, config, llm, scorer, val, events.append, meter, False,
+                                 demos=train)  # APE's and few-shot search's pool
     task = build.task(config)
     result = opt.optimize(build.initial(config, task), steps=steps)
     log.info("%s/%s seed %d: %d calls, stopped: %s", task.name, method, seed, ledger.usage.calls,

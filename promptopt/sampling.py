@@ -144,12 +144,15 @@ class SampleSelect:
             temperature=self.temperature, max_tokens=self.max_tokens,
             seed=derive_seed(self.seed, f"{self.method}-generator", step),
         )  # fmt: skip
-        return self._keep_fresh(step, seen, completion.texts)
+        parsed = [(raw, parse_candidate(raw)) for raw in completion.texts]
+        return self._keep_fresh(step, seen, parsed)
 
-    def _keep_fresh(self, step: int, seen: set[str], raws: Sequence[str]) -> list[str]:
+    def _keep_fresh(self, step: int, seen: set[str],
+                    proposals: Sequence[tuple[str, str | None]]) -> list[str]:
+        """The ``(raw, instruction)`` proposals that parsed (``None``: not), are new and are
+        not too long, each logged in order."""
         fresh = []
-        for raw in raws:
-            instruction = parse_candidate(raw) if self.generator is not None else raw
+        for raw, instruction in proposals:
             if instruction is None:
                 self.recorder.skip(step, "parse_failure", raw)
                 continue
@@ -216,7 +219,8 @@ class FewShotSearch(SampleSelect):
             rng = random.Random(derive_seed(self.seed, "fewshot-demos", step, j))
             picked = [self.pool[i] for i in sorted(rng.sample(range(len(self.pool)),
                                                               self.num_demos))]
-            drawn.append(with_demos(self.start, picked))
+            candidate = with_demos(self.start, picked)
+            drawn.append((candidate, candidate))
         return self._keep_fresh(step, seen, drawn)
 
 

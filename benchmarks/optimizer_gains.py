@@ -36,15 +36,18 @@ import argparse
 import json
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from tqdm import tqdm
 
 from promptopt import build
 from promptopt.config import PRESET_DIR, PromptOptConfig
 from promptopt.report import heldout_report
 from promptopt.tasks import Task
+from serving.cli import setup_logging
 from serving.config import load_config
 from serving.ledger import BudgetLedger
 from serving.stats import accuracy, paired_bootstrap
@@ -132,9 +135,11 @@ def task_block(task: Task, config: PromptOptConfig, args, base_url: str) -> dict
     budgets = sorted(args.budgets)
     jobs = [(m, s) for m in args.methods if m in SEARCHERS for s in args.seeds]
     with ThreadPoolExecutor(max_workers=args.parallel) as pool:
-        futures = {job: pool.submit(run_search, config, job[0], job[1], budgets[-1], base_url,
-                                    val, train) for job in jobs}  # fmt: skip
-        runs = {job: f.result() for job, f in futures.items()}
+        futures = {pool.submit(run_search, config, job[0], job[1], budgets[-1], base_url,
+                               val, train): job for job in jobs}  # fmt: skip
+        done = {futures[f]: f.result() for f in tqdm(as_completed(futures), total=len(jobs),
+                                                     desc=f"{task.name} searches")}
+        runs = {job: done[job] for job in jobs}
     rows: list[dict[str, Any]] = []
     named = {"baseline": task.baseline, "reference": best_ref}
     picks: dict[tuple[str, int, int], str] = {}
@@ -229,7 +234,7 @@ def main() -> None:
     args.methods = [m for m in args.methods.split(",") if m]
     args.budgets = [int(b) for b in args.budgets.split(",")]
     args.seeds = [int(s) for s in args.seeds.split(",")]
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    setup_logging()
     from serving.deploy import ensure_running
 
     t0 = time.perf_counter()

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tqdm import tqdm
+
 from alignment.dialogue import clean_generation, generate_many
 from alignment.ifeval.data import IFEvalItem
 from alignment.ifeval.score import IFEvalScore, score
@@ -26,10 +28,14 @@ from alignment.judge import Judge
 from serving.protocols import LLM
 
 
-def respond(llm: LLM, instructions: Sequence[str], *, chat: bool, max_tokens: int) -> list[str]:
-    """Greedy responses (a junk or empty one stays ``""``: it fails every check, never crashes)."""
-    completions = generate_many(llm, [[("Human", i)] for i in instructions], "Assistant",
-                                chat=chat, temperature=0.0, max_tokens=max_tokens)
+def respond(llm: LLM, instructions: Sequence[str], *, chat: bool, max_tokens: int,
+            desc: str = "responses", chunk: int = 32) -> list[str]:
+    """Greedy responses (a junk or empty one stays ``""``: it fails every check, never crashes),
+    ``chunk`` prompts at a time under a progress bar."""
+    completions = []
+    for start in tqdm(range(0, len(instructions), chunk), desc=desc, unit="chunk"):
+        completions += generate_many(llm, [[("Human", i)] for i in instructions[start:start + chunk]],
+                                     "Assistant", chat=chat, temperature=0.0, max_tokens=max_tokens)
     return [clean_generation(c.text)[0] or "" for c in completions]
 
 
@@ -45,7 +51,8 @@ class IFEvalResult:
 
 def ifeval(llm: LLM, items: Sequence[IFEvalItem], *, chat: bool, max_tokens: int) -> IFEvalResult:
     """Instruction following on the held-out IFEval prompts (greedy)."""
-    responses = respond(llm, [item.prompt for item in items], chat=chat, max_tokens=max_tokens)
+    responses = respond(llm, [item.prompt for item in items], chat=chat, max_tokens=max_tokens,
+                        desc="IFEval")
     result, verdicts = score(items, responses)
     return IFEvalResult(result, [item.key for item in items], responses,
                         [v.to_dict() for v in verdicts])

@@ -5,7 +5,11 @@ prompts, same per-worker batch and length), under Ray Train's ``TorchTrainer``, 
 
 - ``lora`` / ``qlora`` (bitsandbytes nf4 base) / ``full``: 1 worker with all the CPUs
   (its torch threads follow);
+- ``lora_1cpu``: 1 worker with half the CPUs, the per-worker reference for DDP;
 - ``lora_2workers``: 2 DDP workers (gloo) with one CPU each, so twice the pairs per step.
+
+The summary splits the 2-worker speedup over ``lora`` into ``thread_scaling_1_to_2`` (one
+worker given the second core) and ``ddp_efficiency`` (2 workers vs twice ``lora_1cpu``).
 
 Steps/s and pairs/s are TRL's training-loop throughput (``train_steps_per_second``, model
 loading excluded); peak memory is the worker's peak RSS on CPU (``torch.cuda`` peak on GPU).
@@ -49,14 +53,14 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=6, help="DPO optimizer steps per case")
     parser.add_argument("--batch", type=int, default=2, help="pairs per worker per step")
     parser.add_argument("--gpu", action="store_true", help="one GPU per worker (nccl, bf16)")
-    parser.add_argument("--cases", default="lora,qlora,full,lora_2workers")
+    parser.add_argument("--cases", default="lora,qlora,full,lora_1cpu,lora_2workers")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     model = resolve_model("smollm2-135m-instruct")
     cpus = float(min(2, os.cpu_count() or 1))
     cases = {
         "lora": ("lora", 1, cpus), "qlora": ("qlora", 1, cpus), "full": ("full", 1, cpus),
-        "lora_2workers": ("lora", 2, cpus / 2),
+        "lora_1cpu": ("lora", 1, cpus / 2), "lora_2workers": ("lora", 2, cpus / 2),
     }
     dpo = DPOSettings(loss_type="robust", smoothing="confidence")
     rows = dpo_rows(pairs(args.steps * args.batch * 2), chat=True, max_smoothing=dpo.max_smoothing)
@@ -85,6 +89,15 @@ def main() -> None:
                "batch_per_worker": args.batch, "cases": results}
     if base:
         summary["speed_vs_lora"] = {k: round(v["steps_per_s"] / base, 2) for k, v in results.items()}
+    two, one_cpu = results.get("lora_2workers"), results.get("lora_1cpu")
+    if two and base:  # the target: 2 workers vs 1 worker on the whole machine
+        summary["pairs_per_s_2workers_vs_1worker"] = round(
+            two["pairs_per_s"] / results["lora"]["pairs_per_s"], 2)
+    if two and one_cpu:  # what DDP itself costs: 2 workers vs twice one worker on one core
+        summary["ddp_efficiency"] = round(two["pairs_per_s"] / (2 * one_cpu["pairs_per_s"]), 2)
+        if base:  # how well one worker uses the second core (its torch threads)
+            summary["thread_scaling_1_to_2"] = round(results["lora"]["pairs_per_s"]
+                                                     / one_cpu["pairs_per_s"], 2)
     print(json.dumps(summary))
 
 

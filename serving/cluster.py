@@ -217,13 +217,16 @@ def torch_trainer(
     max_failures: int,
     checkpoint_config: Any = None,
     env_vars: dict[str, str] | None = None,
+    resources_per_worker: dict[str, float] | None = None,
 ) -> Any:
     """Ray Train's ``TorchTrainer`` as every rayopt training job sets it up.
 
     DDP over ``gloo`` on CPUs and ``nccl`` on GPUs, ``cpus_per_worker`` logical CPUs each,
-    restarts from the latest checkpoint up to ``max_failures`` times, and the run's storage
+    restarts from the latest checkpoint up to ``max_failures`` times (a worker's node lost
+    included: the run goes on where it can place its workers again), and the run's storage
     (checkpoints, results) under ``storage_path/name`` (the same path resumes the same run).
-    Connects this process to Ray first.
+    ``resources_per_worker`` adds custom resources to each worker's CPUs (to place workers
+    on the nodes that offer them). Connects this process to Ray first.
     """
     from ray.train import FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchConfig, TorchTrainer
@@ -234,7 +237,8 @@ def torch_trainer(
         train_loop_config=loop_config,
         torch_config=TorchConfig(backend="nccl" if use_gpu else "gloo"),
         scaling_config=ScalingConfig(num_workers=num_workers, use_gpu=use_gpu,
-                                     resources_per_worker={"CPU": cpus_per_worker}),
+                                     resources_per_worker={"CPU": cpus_per_worker,
+                                                           **(resources_per_worker or {})}),
         run_config=RunConfig(
             name=name, storage_path=str(Path(storage_path).resolve()),
             failure_config=FailureConfig(max_failures=max_failures),

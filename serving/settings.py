@@ -45,6 +45,11 @@ class LLMAppConfig:
         max_tokens_per_request: ``max_tokens`` × sequences one request may ask for (else a 400).
         max_queued_requests: requests Serve's proxy queues for the deployment beyond
             ``max_ongoing_requests`` per replica; past it the proxy answers 503 (-1: no bound).
+            An accepted request waits at most about ``(num_replicas × max_ongoing_requests +
+            max_queued_requests) / throughput``, which must stay under the clients' timeout.
+            At the 125 tok/s measured for a batch of 32 on 2 cores (``benchmarks/README.md``),
+            64 + 64 chats of 64 tokens take about 65 s, of 256 tokens about 4.4 minutes (the
+            client's timeout is 600 s). More replicas or a faster engine allow a longer queue.
         queue_retry_after_s: the ``Retry-After`` (seconds) of that 503.
     """
 
@@ -66,7 +71,7 @@ class LLMAppConfig:
     max_body_bytes: int | None = None
     max_sequences_per_request: int = 64
     max_tokens_per_request: int = 64 * 512
-    max_queued_requests: int = 256
+    max_queued_requests: int = 64
     queue_retry_after_s: float = 2.0
 
     def __post_init__(self) -> None:

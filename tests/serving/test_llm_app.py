@@ -93,5 +93,49 @@ def test_limit_settings_are_validated(override, key):
 def test_limit_defaults():
     config = LLMAppConfig()
     assert (config.max_sequences_per_request, config.max_tokens_per_request) == (64, 32768)
-    assert (config.max_queued_requests, config.queue_retry_after_s, config.max_body_bytes) == (256, 2.0, None)
+    assert (config.max_queued_requests, config.queue_retry_after_s, config.max_body_bytes) == (64, 2.0, None)
     assert load_config(ServingConfig, None, ["llm.max_queued_requests=-1"]).llm.max_queued_requests == -1
+
+
+def test_prompts_reach_the_replica_log_at_debug_only():
+    """Probe C: INFO lines carry sizes; the prompt text is logged at DEBUG only (replica logs
+    are readable by anyone on the machine)."""
+    import asyncio
+    import logging
+
+    from serving.llm_app import LLMDeployment
+    from serving.openai_api import ChatCompletionRequest, CompletionRequest
+
+    engine = FakeEngine(max_model_len=1024)
+
+    async def generate(request):
+        return engine.generate([request])[0]
+
+    cls = LLMDeployment.func_or_class
+    replica = SimpleNamespace(server=LLMServer(engine, "fake"), generate_batch=generate, generate=generate)
+    chat = ChatCompletionRequest(model="fake", max_tokens=4,
+                                 messages=[{"role": "user", "content": "private words 42"}])
+    completion = CompletionRequest(model="fake", prompt=["private words 43"], max_tokens=4)
+
+    class Lines(logging.Handler):
+        def __init__(self):
+            super().__init__(logging.DEBUG)
+            self.by_level: dict[int, list[str]] = {}
+
+        def emit(self, record):
+            self.by_level.setdefault(record.levelno, []).append(record.getMessage())
+
+    logger, lines = logging.getLogger("ray.serve"), Lines()
+    level = logger.level
+    logger.addHandler(lines)
+    logger.setLevel(logging.DEBUG)
+    try:
+        asyncio.run(cls.chat(replica, chat))
+        asyncio.run(cls.completions(replica, completion))
+    finally:
+        logger.removeHandler(lines)
+        logger.setLevel(level)
+    info, debug = " ".join(lines.by_level[logging.INFO]), " ".join(lines.by_level[logging.DEBUG])
+    assert "chat request (16 prompt tokens, n=1" in info and "completion request (1 prompts, 16 prompt tokens" in info
+    assert "private words" not in info
+    assert "private words 42" in debug and "private words 43" in debug

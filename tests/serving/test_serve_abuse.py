@@ -6,6 +6,7 @@ Reuses the session's ``llm`` + ``embed`` deployment (``tests/conftest.py``).
 
 import asyncio
 import concurrent.futures as cf
+import time
 
 import httpx
 import openai
@@ -109,6 +110,41 @@ def test_oversized_bodies_are_413_declared_or_streamed(http):
     still = http.post("/v1/chat/completions", json={"model": MODEL, "max_tokens": 2,
                                                     "messages": [{"role": "user", "content": SUM}]})
     assert still.status_code == 200
+
+
+def test_a_5mb_body_is_413_within_half_a_second(http):
+    """Probe 2: a 5 MB body once cost the replica 10-16 s of tokenizing; now its declared size
+    is refused before a byte is read. Best of three sends: this shared 2-core machine can
+    deschedule any one of them."""
+    body = b'{"model": "%s", "messages": [{"role": "user", "content": "' % MODEL.encode() + b"x" * 5_000_000 + b'"}]}'
+    elapsed = []
+    for _ in range(3):
+        start = time.perf_counter()
+        r = http.post("/v1/chat/completions", content=body, headers={"Content-Type": "application/json"})
+        elapsed.append(time.perf_counter() - start)
+        assert error_of(r, 413)["code"] == "request_too_large"
+    assert min(elapsed) < 0.5, elapsed
+
+
+def _chat_seconds(http) -> float:
+    start = time.perf_counter()
+    r = http.post("/v1/chat/completions", json={"model": MODEL, "max_tokens": 8, "temperature": 0,
+                                                "messages": [{"role": "user", "content": SUM}]})
+    assert r.status_code == 200, r.text
+    return time.perf_counter() - start
+
+
+def test_a_2048_sequence_request_does_not_hold_up_a_short_chat(http):
+    """Probe 3: 128 prompts × n=16 once held the replica for 200 s and a chat sent meanwhile
+    waited as long. Now it is a 400 at once, and the chat beside it takes at most 3× its idle
+    time."""
+    idle = _chat_seconds(http)
+    with cf.ThreadPoolExecutor(2) as pool:
+        big = pool.submit(http.post, "/v1/completions", json={"model": MODEL, "prompt": [SUM] * 128,
+                                                               "n": 16, "max_tokens": 16})
+        beside = pool.submit(_chat_seconds, http)
+        assert "2048 sequences (128 prompts × n=16)" in error_of(big.result(), 400)["message"]
+        assert beside.result() <= 3 * idle, (beside.result(), idle)
 
 
 def test_work_per_request_is_bounded(http):
